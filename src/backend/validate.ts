@@ -1,0 +1,277 @@
+/**
+ * Argument checks for the kernel contract, done once in TypeScript before anything crosses into
+ * native or wasm code. One message form everywhere (sharp's lib/is): `Expected <what> for <argument>
+ * but received <value>`. Shapes and types throw TypeError/RangeError; NaN/Inf names the first bad index.
+ */
+import type { AsyncKernels, Bases, Kernels, Prior, StiefelOptions } from './types.js';
+
+/** Short human description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (ArrayBuffer.isView(value)) {
+    const len = (value as unknown as { length?: number }).length;
+    return `${value.constructor.name} of length ${len ?? value.byteLength}`;
+  }
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
+  return `a ${typeof value}`;
+}
+
+/** Throws `Expected <what> for <name> but received <value>` with the given class. */
+export function fail(what: string, name: string, value: unknown, Kind: ErrorConstructor = RangeError): never {
+  throw new Kind(`Expected ${what} for ${name} but received ${describe(value)}`);
+}
+
+/** An integer in [min, max]. */
+export function int(name: string, value: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number') fail(`an integer in [${min}, ${max}]`, name, value, TypeError);
+  if (!Number.isInteger(value) || value < min || value > max) fail(`an integer in [${min}, ${max}]`, name, value);
+  return value;
+}
+
+/** A finite number, optionally bounded (exclusive lower bound when `open`). */
+export function finite(name: string, value: unknown, min = -Infinity, max = Infinity, open = false): number {
+  if (typeof value !== 'number') fail('a finite number', name, value, TypeError);
+  const range = `${open ? '(' : '['}${min}, ${max}]`;
+  if (!Number.isFinite(value) || (open ? value <= min : value < min) || value > max) {
+    fail(min === -Infinity && max === Infinity ? 'a finite number' : `a finite number in ${range}`, name, value);
+  }
+  return value;
+}
+
+type ArrayKind = typeof Float32Array | typeof Float64Array | typeof Int32Array | typeof Uint32Array;
+
+/** A typed array of the given class and exact length. */
+export function array<T extends ArrayKind>(name: string, value: unknown, Kind: T, length: number, shape: string): InstanceType<T> {
+  if (!(value instanceof Kind)) fail(`a ${Kind.name} ${shape}`, name, value, TypeError);
+  if (value.length !== length) fail(`a ${Kind.name} ${shape} of length ${length}`, name, value);
+  return value as InstanceType<T>;
+}
+
+/** Every element finite; the message names the first bad index. */
+export function allFinite(name: string, a: Float32Array | Float64Array): void {
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) {
+      throw new RangeError(`Expected finite values for ${name} but received ${a[i]} at index ${i}`);
+    }
+  }
+}
+
+/** Every element finite and > 0 (or >= 0 when `orZero`). */
+function allPositive(name: string, a: Float32Array | Float64Array, orZero = false): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (!Number.isFinite(v) || (orZero ? v < 0 : v <= 0)) {
+      throw new RangeError(`Expected finite values ${orZero ? '>= 0' : '> 0'} for ${name} but received ${v} at index ${i}`);
+    }
+  }
+}
+
+/** Product of sizes that must stay addressable (2^31 - 1 elements, the typed-array and wasm limit). */
+function size(name: string, ...dims: number[]): number {
+  const total = dims.reduce((a, b) => a * b, 1);
+  if (total > 2 ** 31 - 1) fail('a total size below 2^31 elements', name, total);
+  return total;
+}
+
+/** dims [K]: K >= 1, each 1 <= d_k <= n. Returns D. */
+export function dimsOf(name: string, dims: unknown, n: number): number {
+  if (!(dims instanceof Int32Array)) fail('an Int32Array [K] of column counts', name, dims, TypeError);
+  if (dims.length < 1) fail('at least one component (K >= 1)', name, dims);
+  let D = 0;
+  for (let k = 0; k < dims.length; k++) {
+    if (dims[k] < 1 || dims[k] > n) {
+      throw new RangeError(`Expected 1 <= d_k <= n = ${n} for ${name} but received d_${k} = ${dims[k]}`);
+    }
+    D += dims[k];
+  }
+  return D;
+}
+
+function basesOf(name: string, bases: unknown): Bases {
+  if (typeof bases !== 'object' || bases === null || typeof (bases as Bases).read !== 'function') {
+    fail('a Bases object from createBases', name, bases, TypeError);
+  }
+  return bases as Bases;
+}
+
+function priorOf(name: string, prior: unknown, K: number): Prior {
+  if (typeof prior !== 'object' || prior === null) fail('a prior { logPi, lambda, delta }', name, prior, TypeError);
+  const p = prior as Prior;
+  array(`${name}.logPi`, p.logPi, Float64Array, K, '[K]');
+  for (let k = 0; k < K; k++) {
+    if (!(p.logPi[k] <= 0) || Number.isNaN(p.logPi[k])) {
+      throw new RangeError(`Expected log-probabilities (<= 0, -Infinity allowed) for ${name}.logPi but received ${p.logPi[k]} at index ${k}`);
+    }
+  }
+  array(`${name}.lambda`, p.lambda, Float64Array, K, '[K]');
+  allPositive(`${name}.lambda`, p.lambda);
+  finite(`${name}.delta`, p.delta, 0);
+  return p;
+}
+
+/** s [B] > 0 and sigma [B] > 0, finite. */
+function noiseLevels(B: number, s: unknown, sigma: unknown): void {
+  allPositive('s', array('s', s, Float32Array, B, '[B]'));
+  allPositive('sigma', array('sigma', sigma, Float32Array, B, '[B]'));
+}
+
+function stiefelOptions(o: unknown): StiefelOptions {
+  if (typeof o !== 'object' || o === null) fail('an options object', 'options', o, TypeError);
+  const opt = o as StiefelOptions;
+  if (opt.method !== 'sgd' && opt.method !== 'adam') fail("'sgd' or 'adam'", 'options.method', opt.method);
+  if (opt.retraction !== 'qr' && opt.retraction !== 'polar') fail("'qr' or 'polar'", 'options.retraction', opt.retraction);
+  finite('options.lr', opt.lr, 0, Infinity, true);
+  finite('options.momentum', opt.momentum, 0, 1);
+  if (opt.momentum >= 1) fail('a number in [0, 1)', 'options.momentum', opt.momentum);
+  finite('options.beta1', opt.beta1, 0, 1);
+  if (opt.beta1 >= 1) fail('a number in [0, 1)', 'options.beta1', opt.beta1);
+  finite('options.beta2', opt.beta2, 0, 1);
+  if (opt.beta2 >= 1) fail('a number in [0, 1)', 'options.beta2', opt.beta2);
+  finite('options.eps', opt.eps, 0, Infinity, true);
+  return opt;
+}
+
+function randomArgs(seed: unknown, stream: unknown, offset: unknown, count: number): void {
+  int('seed', seed, 0, 2 ** 53 - 1);
+  int('stream', stream, 0, 2 ** 32 - 1);
+  int('offset', offset, 0, 2 ** 53 - 1 - count);
+}
+
+/** Checks of each kernel's arguments, shared by the sync and async forms. */
+const check = {
+  gemm(tA: unknown, tB: unknown, m: unknown, n: unknown, k: unknown, alpha: unknown, A: unknown, B: unknown, beta: unknown, C: unknown): void {
+    if (typeof tA !== 'boolean') fail('a boolean', 'transA', tA, TypeError);
+    if (typeof tB !== 'boolean') fail('a boolean', 'transB', tB, TypeError);
+    const M = int('m', m), N = int('n', n), Kd = int('k', k);
+    finite('alpha', alpha);
+    finite('beta', beta);
+    allFinite('A', array('A', A, Float32Array, size('A', M, Kd), tA ? '[k, m]' : '[m, k]'));
+    allFinite('B', array('B', B, Float32Array, size('B', Kd, N), tB ? '[n, k]' : '[k, n]'));
+    const c = array('C', C, Float32Array, size('C', M, N), '[m, n]');
+    if (beta !== 0) allFinite('C', c);
+  },
+  svd(A: unknown, batch: unknown, m: unknown, n: unknown, r: unknown, U: unknown, S: unknown, V: unknown): void {
+    const b = int('batch', batch), M = int('m', m, 1), N = int('n', n, 1);
+    const R = int('r', r, 1, Math.min(M, N));
+    allFinite('A', array('A', A, Float32Array, size('A', b, M, N), '[batch, m, n]'));
+    array('U', U, Float32Array, size('U', b, M, R), '[batch, m, r]');
+    array('S', S, Float32Array, size('S', b, R), '[batch, r]');
+    array('V', V, Float32Array, size('V', b, N, R), '[batch, n, r]');
+  },
+  eigh(A: unknown, batch: unknown, n: unknown, values: unknown, vectors: unknown): void {
+    const b = int('batch', batch), N = int('n', n, 1);
+    allFinite('A', array('A', A, Float32Array, size('A', b, N, N), '[batch, n, n]'));
+    array('values', values, Float32Array, size('values', b, N), '[batch, n]');
+    array('vectors', vectors, Float32Array, size('vectors', b, N, N), '[batch, n, n]');
+  },
+  nearest(queries: unknown, M: unknown, refs: unknown, N: unknown, n: unknown, index: unknown, dist: unknown): void {
+    const m = int('M', M), R = int('N', N, 1), c = int('n', n, 1);
+    allFinite('queries', array('queries', queries, Float32Array, size('queries', m, c), '[M, n]'));
+    allFinite('refs', array('refs', refs, Float32Array, size('refs', R, c), '[N, n]'));
+    array('index', index, Int32Array, m, '[M]');
+    array('dist', dist, Float32Array, m, '[M]');
+  },
+  denoise(x: unknown, B: unknown, bases: unknown, prior: unknown, s: unknown, sigma: unknown, out: unknown, w: unknown): void {
+    const b = basesOf('bases', bases), nb = int('B', B);
+    allFinite('x', array('x', x, Float32Array, size('x', nb, b.n), '[B, n]'));
+    priorOf('prior', prior, b.K);
+    noiseLevels(nb, s, sigma);
+    array('out', out, Float32Array, nb * b.n, '[B, n]');
+    if (w !== undefined) array('w', w, Float32Array, nb * b.K, '[B, K]');
+  },
+  lossGrad(x0: unknown, eps: unknown, B: unknown, s: unknown, sigma: unknown, weight: unknown, bases: unknown, prior: unknown): void {
+    const b = basesOf('bases', bases), nb = int('B', B);
+    allFinite('x0', array('x0', x0, Float32Array, size('x0', nb, b.n), '[B, n]'));
+    allFinite('eps', array('eps', eps, Float32Array, nb * b.n, '[B, n]'));
+    noiseLevels(nb, s, sigma);
+    allPositive('weight', array('weight', weight, Float32Array, nb, '[B]'), true);
+    priorOf('prior', prior, b.K);
+  },
+};
+
+/**
+ * Wraps a backend so that every call validates its arguments first. The raw backend stays
+ * reachable for internal callers that validated at their own API boundary.
+ */
+export function validated(k: Kernels): Kernels {
+  const async: AsyncKernels = {
+    gemm: (...a) => { check.gemm(...a); return k.async.gemm(...a); },
+    svd: (...a) => { check.svd(...a); return k.async.svd(...a); },
+    eigh: (...a) => { check.eigh(...a); return k.async.eigh(...a); },
+    nearest: (...a) => { check.nearest(...a); return k.async.nearest(...a); },
+    denoise: (...a) => { check.denoise(...a); return k.async.denoise(...a); },
+    lossGrad: (...a) => { check.lossGrad(...a); return k.async.lossGrad(...a); },
+  };
+  return {
+    info: () => k.info(),
+    philox(counters, key, out) {
+      if (!(counters instanceof Uint32Array) || counters.length % 4 !== 0) {
+        fail('a Uint32Array [M, 4]', 'counters', counters, TypeError);
+      }
+      array('key', key, Uint32Array, 2, '[2]');
+      array('out', out, Uint32Array, counters.length, '[M, 4]');
+      k.philox(counters, key, out);
+    },
+    randomU32(out, seed, stream, offset) {
+      if (!(out instanceof Uint32Array)) fail('a Uint32Array', 'out', out, TypeError);
+      randomArgs(seed, stream, offset, out.length);
+      k.randomU32(out, seed, stream, offset);
+    },
+    normals(out, seed, stream, offset) {
+      if (!(out instanceof Float32Array)) fail('a Float32Array', 'out', out, TypeError);
+      randomArgs(seed, stream, offset, out.length);
+      k.normals(out, seed, stream, offset);
+    },
+    uniforms(out, seed, stream, offset) {
+      if (!(out instanceof Float32Array)) fail('a Float32Array', 'out', out, TypeError);
+      randomArgs(seed, stream, offset, out.length);
+      k.uniforms(out, seed, stream, offset);
+    },
+    gemm(...a) { check.gemm(...a); k.gemm(...a); },
+    svd(...a) { check.svd(...a); k.svd(...a); },
+    eigh(...a) { check.eigh(...a); k.eigh(...a); },
+    nearest(...a) { check.nearest(...a); k.nearest(...a); },
+    createBases(n, dims, U) {
+      const nn = int('n', n, 1);
+      const D = dimsOf('dims', dims, nn);
+      if (U !== undefined) allFinite('U', array('U', U, Float32Array, size('U', nn, D), '[n, D]'));
+      return k.createBases(nn, dims, U);
+    },
+    retract(bases, method) {
+      basesOf('bases', bases);
+      if (method !== 'qr' && method !== 'polar') fail("'qr' or 'polar'", 'method', method);
+      k.retract(bases, method);
+    },
+    project(x, B, bases, P) {
+      const b = basesOf('bases', bases), nb = int('B', B);
+      allFinite('x', array('x', x, Float32Array, size('x', nb, b.n), '[B, n]'));
+      array('P', P, Float32Array, nb * b.D, '[B, D]');
+      k.project(x, B, bases, P);
+    },
+    gate(P, B, dims, bias, phi, w) {
+      const nb = int('B', B);
+      if (!(dims instanceof Int32Array) || dims.length < 1) fail('an Int32Array [K], K >= 1', 'dims', dims, TypeError);
+      let D = 0;
+      for (let i = 0; i < dims.length; i++) {
+        if (dims[i] < 1) throw new RangeError(`Expected d_k >= 1 for dims but received d_${i} = ${dims[i]}`);
+        D += dims[i];
+      }
+      allFinite('P', array('P', P, Float32Array, size('P', nb, D), '[B, D]'));
+      allFinite('bias', array('bias', bias, Float64Array, nb * dims.length, '[B, K]'));
+      allPositive('phi', array('phi', phi, Float64Array, nb * dims.length, '[B, K]'), true);
+      array('w', w, Float32Array, nb * dims.length, '[B, K]');
+      k.gate(P, B, dims, bias, phi, w);
+    },
+    denoise(...a) { check.denoise(...a); k.denoise(...a); },
+    lossGrad(...a) { check.lossGrad(...a); return k.lossGrad(...a); },
+    stiefelStep(bases, options) {
+      basesOf('bases', bases);
+      k.stiefelStep(bases, stiefelOptions(options));
+    },
+    async,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Every backend variant this machine can run, for the shared kernel table: js; wasm with and without
+ * SIMD; native at each ISA the CPU has. A variant that cannot load is a failure, not a skip, unless
+ * MOLRG_TEST_BACKENDS narrows the list (e.g. `MOLRG_TEST_BACKENDS=js,wasm`).
+ */
+import { createJsKernels } from '../src/backend/js/index.js';
+import type { Kernels } from '../src/backend/types.js';
+
+export interface Variant {
+  label: string;
+  kernels: Kernels;
+  /** Called before the variant's tests (native: select the ISA). */
+  activate(): void;
+}
+
+const wanted = (process.env.MOLRG_TEST_BACKENDS ?? 'js,wasm,native').split(',');
+
+export function variants(): Variant[] {
+  const out: Variant[] = [];
+  if (wanted.includes('js')) out.push({ label: 'js', kernels: createJsKernels(), activate() {} });
+  if (wanted.includes('wasm')) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadWasm } = require('../src/backend/wasm.js');
+    for (const simd of [true, false]) {
+      out.push({ label: `wasm/${simd ? 'simd128' : 'scalar'}`, kernels: loadWasm({ simd }), activate() {} });
+    }
+  }
+  if (wanted.includes('native')) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const native = require('../src/backend/native.js');
+    const kernels: Kernels = native.loadNative();
+    for (const isa of native.nativeIsas() as string[]) {
+      out.push({ label: `native/${isa}`, kernels, activate: () => native.setNativeIsa(isa) });
+    }
+  }
+  return out;
+}
