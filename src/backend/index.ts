@@ -1,0 +1,114 @@
+/**
+ * Backend selection (DESIGN.md): `native` if its binary loads, else `wasm`, else `js`.
+ * `MOLRG_BACKEND=native|wasm|js` or `setBackend()` overrides; an explicit request that cannot be met
+ * is an error that says why, never a silent fallback. The automatic fallback from native emits one
+ * warning with code MOLRG_NO_NATIVE.
+ */
+import { createJsKernels } from './js/index.js';
+import { loadNative } from './native.js';
+import type { BackendName, KernelInfo, Kernels } from './types.js';
+import { validated } from './validate.js';
+import { loadWasm } from './wasm.js';
+
+export type { AsyncKernels, BackendName, Bases, KernelInfo, Kernels, Prior, StiefelOptions } from './types.js';
+
+/** What `backendInfo()` reports. */
+export interface BackendInfo extends KernelInfo {
+  /** What was asked for: a backend name, or `auto`. */
+  readonly requested: BackendName | 'auto';
+  /** Why the native addon did not load, when it was tried and failed. */
+  readonly nativeError?: string;
+  /** Why the wasm module did not load, when it was tried and failed. */
+  readonly wasmError?: string;
+}
+
+interface Active {
+  raw: Kernels;
+  checked: Kernels;
+  info: BackendInfo;
+}
+
+let active: Active | null = null;
+
+const loaders: Record<BackendName, () => Kernels> = {
+  native: loadNative,
+  wasm: () => loadWasm(),
+  js: createJsKernels,
+};
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function activate(raw: Kernels, requested: BackendName | 'auto', errors: { nativeError?: string; wasmError?: string }): BackendInfo {
+  const info: BackendInfo = { ...raw.info(), requested, ...errors };
+  active = { raw, checked: validated(raw), info };
+  return info;
+}
+
+/**
+ * Chooses the backend for everything that follows. `auto` (the default) tries native, then wasm,
+ * then js; a named backend must load or this throws an Error explaining why.
+ */
+export function setBackend(name: BackendName | 'auto' = 'auto'): BackendInfo {
+  if (name !== 'auto' && !(name in loaders)) {
+    throw new RangeError(`Expected 'native', 'wasm', 'js' or 'auto' for backend but received ${JSON.stringify(name)}`);
+  }
+  if (name !== 'auto') {
+    let raw: Kernels;
+    try {
+      raw = loaders[name]();
+    } catch (e) {
+      throw new Error(`molrg: the ${name} backend was requested but cannot be used: ${message(e)}`, { cause: e });
+    }
+    return activate(raw, name, {});
+  }
+  let nativeError: string | undefined;
+  try {
+    return activate(loadNative(), 'auto', {});
+  } catch (e) {
+    nativeError = message(e);
+  }
+  let wasmError: string | undefined;
+  try {
+    const info = activate(loadWasm(), 'auto', { nativeError });
+    process.emitWarning(`molrg: native addon unavailable, using the wasm backend (${nativeError})`, { code: 'MOLRG_NO_NATIVE' });
+    return info;
+  } catch (e) {
+    wasmError = message(e);
+  }
+  process.emitWarning(`molrg: neither the native addon nor wasm is available, using the js reference (${wasmError})`, { code: 'MOLRG_NO_WASM' });
+  return activate(createJsKernels(), 'auto', { nativeError, wasmError });
+}
+
+function ensure(): Active {
+  if (!active) {
+    const env = process.env.MOLRG_BACKEND;
+    setBackend(env === undefined || env === '' ? 'auto' : (env as BackendName));
+  }
+  return active as Active;
+}
+
+/** Which backend is in use, its ISA and threads, and why any native or wasm attempt failed. */
+export function backendInfo(): BackendInfo {
+  return ensure().info;
+}
+
+/** The active backend's kernels, every call validated (the public, safe entry point). */
+export function kernels(): Kernels {
+  return ensure().checked;
+}
+
+/**
+ * The active backend's kernels without argument checks, for library code that validated its inputs
+ * at its own API boundary (the native binding still re-checks buffer lengths).
+ */
+export function rawKernels(): Kernels {
+  return ensure().raw;
+}
+
+/** A specific backend's kernels (validated) without changing the active one, e.g. to compare. */
+export function backendKernels(name: BackendName): Kernels {
+  if (!(name in loaders)) throw new RangeError(`Expected 'native', 'wasm' or 'js' for name but received ${JSON.stringify(name)}`);
+  return validated(loaders[name]());
+}
