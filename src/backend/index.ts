@@ -107,8 +107,12 @@ export function rawKernels(): Kernels {
   return ensure().raw;
 }
 
-/** A specific backend's kernels (validated) without changing the active one, e.g. to compare. */
-export function backendKernels(name: BackendName): Kernels {
+/**
+ * A specific backend's kernels without changing the active one, e.g. to compare backends.
+ * Validated unless `checked: false` (benchmarks measure the kernels alone).
+ */
+export function backendKernels(name: BackendName, options: { checked?: boolean } = {}): Kernels {
   if (!(name in loaders)) throw new RangeError(`Expected 'native', 'wasm' or 'js' for name but received ${JSON.stringify(name)}`);
-  return validated(loaders[name]());
+  const raw = loaders[name]();
+  return options.checked === false ? raw : validated(raw);
 }
