@@ -23,3 +23,14 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
   e.name = 'AbortError';
   throw e;
 }
+
+/**
+ * Lets pending events (an abort, a progress redraw) run between chunks of synchronous work:
+ * setImmediate in Node, a zero-delay timeout where it does not exist (browsers, workers).
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
+}

@@ -4,6 +4,7 @@
  * on the spot; `runAsync` gives the event loop a turn every few milliseconds so that an AbortSignal
  * fired by a timer, a signal handler or a UI can cancel it (DESIGN.md: long work is cancellable).
  */
+import { yieldToEventLoop } from '../abort.js';
 import { fail } from '../backend/validate.js';
 
 /** A long computation: yields at safe points, returns its result. */
@@ -27,7 +28,7 @@ export async function runAsync<T>(work: Work<T>): Promise<T> {
     const r = work.next();
     if (r.done) return r.value;
     if (performance.now() - t0 > SLICE_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
       t0 = performance.now();
     }
   }
