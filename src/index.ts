@@ -10,3 +10,4 @@ export {
 } from './io/model.js';
 export { decodeNpy, encodeNpy, readNpy, writeNpy, type NpyDtype } from './io/npy.js';
 export { parseCsv, readCsv, type CsvOptions } from './io/csv.js';
+export * from './experiments/index.js';

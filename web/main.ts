@@ -84,7 +84,8 @@ function lineChart(el: HTMLElement, series: string[], o: { logY?: boolean; xMax?
       y: o.logY ? { distr: 3 } : {},
     },
     series: [{}, ...series.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5 }))],
-    axes: [{}, { size: 60, values: (_u: uPlot, ticks: number[]) => ticks.map((t) => +t.toPrecision(3)) }],
+    // uPlot passes null ticks on a log scale before it has data.
+    axes: [{}, { size: 60, values: (_u: uPlot, ticks: (number | null)[]) => ticks.map((t) => (t === null ? '' : +t.toPrecision(3))) }],
   }, [[], ...series.map(() => [])], el);
 }
 
