@@ -1,0 +1,27 @@
+// Uninitialised, 64-byte aligned scratch arrays for the kernels' intermediates (std::vector would
+// zero-fill megabytes per call).
+#pragma once
+
+#include <cstdlib>
+#include <new>
+
+namespace molrg {
+
+template <class T>
+class Buffer {
+ public:
+  explicit Buffer(size_t n) : data_(static_cast<T*>(std::aligned_alloc(64, round(n * sizeof(T))))) {
+    if (!data_) throw std::bad_alloc();
+  }
+  ~Buffer() { std::free(data_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  T* data() const { return data_; }
+  T& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  static size_t round(size_t bytes) { return bytes == 0 ? 64 : (bytes + 63) / 64 * 64; }
+  T* data_;
+};
+
+}  // namespace molrg

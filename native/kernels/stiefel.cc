@@ -1,0 +1,205 @@
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "linalg.h"
+#include "model.h"
+#include "parallel.h"
+#include "vec.h"
+
+namespace molrg {
+
+namespace {
+
+// Block k of X [n, D] <-> a row-major float64 [n, d] copy.
+void loadBlock(const Blocks& bl, const float* X, idx k, double* out) {
+  const idx d = bl.dims[k], off = bl.off[k];
+  for (idx i = 0; i < bl.n; i++) {
+    for (idx a = 0; a < d; a++) out[i * d + a] = X[i * bl.D + off + a];
+  }
+}
+
+void storeBlock(const Blocks& bl, const double* in, idx k, float* X) {
+  const idx d = bl.dims[k], off = bl.off[k];
+  for (idx i = 0; i < bl.n; i++) {
+    for (idx a = 0; a < d; a++) X[i * bl.D + off + a] = static_cast<float>(in[i * d + a]);
+  }
+}
+
+struct Scratch {
+  std::vector<double> G, R, Y, rows, h, lam, Vt;
+  double* get(std::vector<double>& v, idx n) {
+    if (static_cast<idx>(v.size()) < n) v.resize(static_cast<size_t>(n));
+    return v.data();
+  }
+};
+
+// The reference: Gram-Schmidt twice with the completion (docs/kernels.md `retract`).
+void qrReference(double* Y, idx n, idx d, Scratch& s) {
+  double* rows = s.get(s.rows, d * n);
+  double* h = s.get(s.h, 2 * d);
+  for (idx i = 0; i < n; i++) {
+    for (idx a = 0; a < d; a++) rows[a * n + i] = Y[i * d + a];
+  }
+  orthonormalizeRows(rows, d, n, nullptr, 1e-6, h);
+  for (idx i = 0; i < n; i++) {
+    for (idx a = 0; a < d; a++) Y[i * d + a] = rows[a * n + i];
+  }
+}
+
+// Q of a thin QR with positive diag(R) of Y [n, d], in place. Cholesky QR gives the same Q as
+// Gram-Schmidt for a block whose columns are far from dependent (every Cholesky pivot above 1e-5 of
+// its column's norm) at a fraction of the cost; other blocks take the reference path. Its loss of
+// orthogonality is about eps cond(Y)^2, so a second pass runs unless the Gram matrix was already
+// within 1e-2 of the identity (the usual case after an optimiser step).
+void qrRows(double* Y, idx n, idx d, Scratch& s) {
+  double* G = s.get(s.G, d * d);
+  double* R = s.get(s.R, d * d);
+  double* Z = s.get(s.Y, n * d);
+  for (int pass = 0; pass < 2; pass++) {
+    dgramT(Y, Y, n, d, d, G);
+    double dev = 0.0;
+    for (idx a = 0; a < d; a++) {
+      for (idx b = 0; b < d; b++) dev = std::max(dev, std::fabs(G[a * d + b] - (a == b ? 1.0 : 0.0)));
+    }
+    std::fill(R, R + d * d, 0.0);  // becomes R^{-1} (upper triangular)
+    for (idx j = 0; j < d; j++) {
+      double piv = G[j * d + j];
+      for (idx l = 0; l < j; l++) piv -= G[l * d + j] * G[l * d + j];
+      if (!(piv > 1e-10 * G[j * d + j])) {
+        qrReference(Y, n, d, s);
+        return;
+      }
+      const double rjj = std::sqrt(piv);
+      G[j * d + j] = rjj;  // G's upper triangle becomes the Cholesky factor, row by row
+      for (idx c = j + 1; c < d; c++) {
+        double v = G[j * d + c];
+        for (idx l = 0; l < j; l++) v -= G[l * d + j] * G[l * d + c];
+        G[j * d + c] = v / rjj;
+      }
+    }
+    for (idx j = 0; j < d; j++) {  // R^{-1} column j: solve R x = e_j (back substitution)
+      for (idx i = j; i >= 0; i--) {
+        double v = i == j ? 1.0 : 0.0;
+        for (idx l = i + 1; l <= j; l++) v -= G[i * d + l] * R[l * d + j];
+        R[i * d + j] = v / G[i * d + i];
+      }
+    }
+    dmulRight(Y, n, d, R, d, Z, false);
+    std::copy(Z, Z + n * d, Y);
+    if (dev < 1e-2) return;
+  }
+}
+
+// Polar factor Y (Y^T Y)^(-1/2) via the eigen-decomposition of the Gram matrix; QR when it is
+// numerically singular (smallest eigenvalue <= 1e-12 of the largest).
+void polarRows(double* Y, idx n, idx d, Scratch& s) {
+  double* G = s.get(s.G, d * d);
+  double* M = s.get(s.R, d * d);
+  double* Z = s.get(s.Y, n * d);
+  double* lam = s.get(s.lam, d);
+  double* Vt = s.get(s.Vt, d * d);
+  dgramT(Y, Y, n, d, d, G);
+  jacobiEigen(G, d, lam, Vt);
+  const double lmax = *std::max_element(lam, lam + d), lmin = *std::min_element(lam, lam + d);
+  if (!(lmax > 0.0) || !(lmin > 1e-12 * lmax)) {
+    qrRows(Y, n, d, s);
+    return;
+  }
+  for (idx a = 0; a < d; a++) {
+    for (idx b = 0; b < d; b++) {
+      double sum = 0.0;
+      for (idx j = 0; j < d; j++) sum += Vt[j * d + a] * Vt[j * d + b] / std::sqrt(lam[j]);
+      M[a * d + b] = sum;
+    }
+  }
+  dmulRight(Y, n, d, M, d, Z, false);
+  std::copy(Z, Z + n * d, Y);
+}
+
+void retractRows(double* Y, idx n, idx d, bool polar, Scratch& s) {
+  if (polar) {
+    polarRows(Y, n, d, s);
+  } else {
+    qrRows(Y, n, d, s);
+  }
+}
+
+// The optimiser update of one block, element-wise: U [n, d] (float64 copy), xi [n, d]; the moments
+// m, v are the block's columns of the [n, D] arrays (row stride ld).
+MOLRG_INLINE void update_body(double* U, const double* xi, float* m, float* v, idx n, idx d, idx ld,
+                              const StiefelOptions* o, double c1, double c2) {
+  for (idx i = 0; i < n; i++) {
+    double* u = U + i * d;
+    const double* g = xi + i * d;
+    float* mi = m + i * ld;
+    float* vi = v + i * ld;
+    if (o->adam) {
+      const double b1 = o->beta1, b2 = o->beta2, lr = o->lr, eps = o->eps;
+      for (idx a = 0; a < d; a++) {
+        const double mm = b1 * mi[a] + (1.0 - b1) * g[a];
+        const double vv = b2 * vi[a] + (1.0 - b2) * g[a] * g[a];
+        mi[a] = static_cast<float>(mm);
+        vi[a] = static_cast<float>(vv);
+        u[a] -= lr * (mm / c1) / (std::sqrt(vv / c2) + eps);
+      }
+    } else {
+      const double mu = o->momentum, lr = o->lr;
+      for (idx a = 0; a < d; a++) {
+        const double mm = mu * mi[a] + g[a];
+        mi[a] = static_cast<float>(mm);
+        u[a] -= lr * mm;
+      }
+    }
+  }
+}
+
+MOLRG_MULTIVERSION(void, update,
+                   (double* U, const double* xi, float* m, float* v, idx n, idx d, idx ld, const StiefelOptions* o,
+                    double c1, double c2),
+                   (U, xi, m, v, n, d, ld, o, c1, c2))
+
+}  // namespace
+
+void retract(const Blocks& bl, float* U, bool polar) {
+  parallelFor(bl.K, [&](idx k0, idx k1) {
+    std::vector<double> Y;
+    Scratch s;
+    for (idx k = k0; k < k1; k++) {
+      Y.resize(static_cast<size_t>(bl.n * bl.dims[k]));
+      loadBlock(bl, U, k, Y.data());
+      retractRows(Y.data(), bl.n, bl.dims[k], polar, s);
+      storeBlock(bl, Y.data(), k, U);
+    }
+  });
+}
+
+// Per block: S = U^T G, xi = G - U (S + S^T) / 2, the SGD-momentum or Adam update of U (moments in
+// the ambient space), then the retraction.
+void stiefelStep(const Blocks& bl, float* U, const float* G, float* m, float* v, double t,
+                 const StiefelOptions& o) {
+  const idx n = bl.n;
+  const double c1 = 1.0 - std::pow(o.beta1, t), c2 = 1.0 - std::pow(o.beta2, t);
+  parallelFor(bl.K, [&](idx k0, idx k1) {
+    std::vector<double> Ub, Gb, S;
+    Scratch s;
+    for (idx k = k0; k < k1; k++) {
+      const idx d = bl.dims[k], off = bl.off[k];
+      Ub.resize(static_cast<size_t>(n * d));
+      Gb.resize(Ub.size());
+      S.resize(static_cast<size_t>(d * d));
+      loadBlock(bl, U, k, Ub.data());
+      loadBlock(bl, G, k, Gb.data());
+      dgramT(Ub.data(), Gb.data(), n, d, d, S.data());
+      for (idx a = 0; a < d; a++) {
+        for (idx b = a; b < d; b++) S[a * d + b] = S[b * d + a] = -0.5 * (S[a * d + b] + S[b * d + a]);
+      }
+      dmulRight(Ub.data(), n, d, S.data(), d, Gb.data(), true);  // Gb becomes xi
+      update(Ub.data(), Gb.data(), m + off, v + off, n, d, bl.D, &o, c1, c2);
+      retractRows(Ub.data(), n, d, o.polar, s);
+      storeBlock(bl, Ub.data(), k, U);
+    }
+  });
+}
+
+}  // namespace molrg
