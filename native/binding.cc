@@ -553,9 +553,18 @@ class Worker : public Napi::AsyncWorker {
   std::unique_ptr<Job> job_;
 };
 
+// Bad arguments reject the Promise (with the same TypeError/RangeError the sync form throws).
 template <Parser Parse>
 Napi::Value runAsync(const Napi::CallbackInfo& info) {
-  auto* worker = new Worker(info.Env(), Parse(info));
+  std::unique_ptr<Job> job;
+  try {
+    job = Parse(info);
+  } catch (const Napi::Error& e) {
+    Napi::Promise::Deferred rejected = Napi::Promise::Deferred::New(info.Env());
+    rejected.Reject(e.Value());
+    return rejected.Promise();
+  }
+  auto* worker = new Worker(info.Env(), std::move(job));
   Napi::Promise p = worker->promise();
   worker->Queue();  // the worker deletes itself when done
   return p;

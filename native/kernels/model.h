@@ -60,10 +60,6 @@ void retract(const Blocks& bl, float* U, bool polar);
 void stiefelStep(const Blocks& bl, float* U, const float* G, float* m, float* v, double t,
                  const StiefelOptions& o);
 
-}  // namespace molrg
-
-namespace molrg {
-
 /**
  * The forward pass shared by denoise and lossGrad: `P = x U`, per-sample constants and gating, then
  * `out = a0 x + (P o C) U^T` with `PC[b, j] = w_k h_k P[b, j]`. Caller-owned buffers:
