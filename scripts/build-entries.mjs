@@ -48,5 +48,4 @@ if (leaked.length || nodeRefs.length) {
   console.error(`dist/browser.mjs must not reach Node.js, but includes ${[...leaked, ...nodeRefs].join(', ')}`);
   process.exit(1);
 }
-if (/\bsetImmediate\(/.test(code)) console.warn('warning: dist/browser.mjs calls setImmediate, which browsers do not have');
 console.log(`built dist/index.mjs (${names.length} exports) and dist/browser.mjs (${inputs.length} modules) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -4,7 +4,9 @@
  * MOLRG_TEST_BACKENDS narrows the list (e.g. `MOLRG_TEST_BACKENDS=js,wasm`).
  */
 import { createJsKernels } from '../src/backend/js/index.js';
+import { loadNative, nativeIsas, setNativeIsa } from '../src/backend/native.js';
 import type { Kernels } from '../src/backend/types.js';
+import { loadWasm } from '../src/backend/wasm.js';
 
 export interface Variant {
   label: string;
@@ -19,18 +21,14 @@ export function variants(): Variant[] {
   const out: Variant[] = [];
   if (wanted.includes('js')) out.push({ label: 'js', kernels: createJsKernels(), activate() {} });
   if (wanted.includes('wasm')) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadWasm } = require('../src/backend/wasm.js');
     for (const simd of [true, false]) {
       out.push({ label: `wasm/${simd ? 'simd128' : 'scalar'}`, kernels: loadWasm({ simd }), activate() {} });
     }
   }
   if (wanted.includes('native')) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const native = require('../src/backend/native.js');
-    const kernels: Kernels = native.loadNative();
-    for (const isa of native.nativeIsas() as string[]) {
-      out.push({ label: `native/${isa}`, kernels, activate: () => native.setNativeIsa(isa) });
+    const kernels = loadNative();
+    for (const isa of nativeIsas()) {
+      out.push({ label: `native/${isa}`, kernels, activate: () => setNativeIsa(isa) });
     }
   }
   return out;

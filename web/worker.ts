@@ -13,10 +13,6 @@ import type {
   SyntheticResult, ToWorker,
 } from './protocol.js';
 
-// src/train/run.ts yields with setImmediate, which browsers lack (reported; remove this once it doesn't).
-const g = globalThis as { setImmediate?: (f: () => void) => void };
-g.setImmediate ??= (f) => { setTimeout(f, 0); };
-
 const post = (m: FromWorker): void => (self as unknown as { postMessage(m: FromWorker): void }).postMessage(m);
 const running = new Map<number, AbortController>();
 const ready = init().then((info) => post({ type: 'ready', backend: info.backend, isa: info.isa }));
@@ -66,9 +62,7 @@ async function synthetic(p: SyntheticParams, signal: AbortSignal, report: (p: Pr
   const dae = await trainDAE(x, {
     K: p.K, d: p.d, steps: p.steps, init: p.init, seed: deriveSeed(p.seed, 100), signal,
     onProgress: (q) => {
-      // Live subspace distances when the trainer exposes its current bases.
-      const live = (q as { bases?: () => Matrix[] }).bases;
-      const distances = live ? matchSubspaces(live(), truth.bases).distances : undefined;
+      const distances = matchSubspaces(q.bases(), truth.bases).distances;
       report({ stage: 'dae', step: q.step, steps: q.steps, loss: q.loss, distances }, q.step === q.steps);
     },
   });

@@ -3,7 +3,7 @@
  * `J = d x_hat / d x_t` across noise levels for the trained DAE, the exact MoLRG denoiser and the
  * empirical (memorising) denoiser, averaged over noisy points `x_t = x0 + sigma eps`.
  */
-import { throwIfAborted } from '../abort.js';
+import { throwIfAborted, yieldToEventLoop } from '../abort.js';
 import { finite, int } from '../backend/validate.js';
 import { jacobian, numericalRank } from '../metrics/jacobian.js';
 import { lowRankDAE } from '../model/dae.js';
@@ -102,7 +102,7 @@ export async function jacobianRank(options: JacobianOptions): Promise<JacobianRe
   const train = truth.sample(N, deriveSeed(seed, 1)).x;
   const model = lowRankDAE(fitBases('dae', train, K, d, deriveSeed(seed, 2), dae));
   const exact = exactDenoiser(truth);
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await yieldToEventLoop();
   const { rows, complete } = jacobianRanks(
     { dae: model, exact, empirical: empiricalDenoiser(train) },
     () => truth.sample(points, deriveSeed(seed, 3)).x.data, n, sigmas, points, relTol, deriveSeed(seed, 4),

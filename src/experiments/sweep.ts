@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { yieldToEventLoop } from '../abort.js';
 import { backendInfo } from '../backend/index.js';
 import { deriveSeed } from '../random.js';
 import { runTask, type TaskName, type TaskParams, type TaskResult } from './cells.js';
@@ -85,7 +86,7 @@ export async function runSweep<T extends TaskName>(
   if (workers <= 1) {
     for (let i = 0; i < cells.length; i++) {
       // Yield to the event loop between cells so that an abort (Ctrl-C) is seen.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
       if (signal?.aborted) break;
       results[i] = await runTask(task, cells[i], deriveSeed(seed, i));
       done++;

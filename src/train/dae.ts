@@ -46,6 +46,8 @@ export interface TrainProgress {
   readonly loss: number;
   /** Learning rate of the last step. */
   readonly lr: number;
+  /** The current bases (a copy, n x d_k each), e.g. to watch the distance to the truth live. */
+  bases(): Matrix[];
 }
 
 /** Options of `trainDAE`. */
@@ -317,7 +319,10 @@ function* restartWork(c: Checked, r: number, evalSeed: number): Work<Single> {
       if (lr > 0) kern.stiefelStep(bases, { ...c.optimizer, lr });
       if ((t + 1) % c.logEvery === 0 || t + 1 === c.steps) {
         history.push({ step: t + 1, loss: acc / count });
-        c.onProgress?.({ restart: r, restarts: c.restarts, step: t + 1, steps: c.steps, loss: acc / count, lr });
+        c.onProgress?.({
+          restart: r, restarts: c.restarts, step: t + 1, steps: c.steps, loss: acc / count, lr,
+          bases: () => unstack(bases.read(), c.x.cols, c.dims),
+        });
         acc = 0;
         count = 0;
       }
