@@ -64,21 +64,12 @@ export function randomU32(out: usize, count: i32, seed: f64, stream: u32, offset
   }
 }
 
-/** Uniforms (w + 0.5) / 2^32 of the same stream, element i from word offset + i. */
+/** Uniforms (w + 0.5) / 2^32 of the same stream, element i from word offset + i (converted in place). */
 export function uniforms(out: usize, count: i32, seed: f64, stream: u32, offset: f64): void {
-  const key = <u64>seed;
-  const k0 = <u32>key, k1 = <u32>(key >>> 32);
-  const first = <u64>offset;
-  let cached: u64 = <u64>-1;
+  randomU32(out, count, seed, stream, offset);
   for (let i = 0; i < count; i++) {
-    const word = first + <u64>i;
-    const b = word >>> 2;
-    if (b != cached) {
-      streamBlock(b, stream, k0, k1);
-      cached = b;
-    }
-    const w = load<u32>(outWords + (<usize>(word & 3) << 2));
-    store<f32>(out + (<usize>i << 2), <f32>((<f64>w + 0.5) * INV_2_32));
+    const p = out + (<usize>i << 2);
+    store<f32>(p, <f32>((<f64>load<u32>(p) + 0.5) * INV_2_32));
   }
 }
 
