@@ -42,44 +42,37 @@ bool setIsa(Isa isa);
 #define MOLRG_INLINE inline __attribute__((always_inline))
 
 /**
- * Multi-versioning of a plain loop body: `MOLRG_MULTIVERSION(ret, name, (params), (args))` expects an
- * always-inline `name##_body` and defines `name` that calls the body compiled for the ISA in use
- * (the compiler vectorises the inlined body with that ISA's registers).
+ * Runtime dispatch between three compilations of one body: defines `name` that calls `onScalar`,
+ * `onAvx2` or `onAvx512` (always-inline bodies, each compiled with that ISA's target attribute) for the
+ * ISA in use. Off x86 only the scalar body exists.
  */
 #if MOLRG_X86
-#define MOLRG_MULTIVERSION(ret, name, params, args)                         \
-  static ret name##_scalar params { return name##_body args; }              \
-  MOLRG_AVX2 static ret name##_avx2 params { return name##_body args; }     \
-  MOLRG_AVX512 static ret name##_avx512 params { return name##_body args; } \
-  ret name params {                                                         \
-    switch (::molrg::currentIsa()) {                                        \
-      case ::molrg::Isa::avx512: return name##_avx512 args;                 \
-      case ::molrg::Isa::avx2: return name##_avx2 args;                     \
-      default: return name##_scalar args;                                   \
-    }                                                                       \
+#define MOLRG_DISPATCH(ret, name, params, args, onScalar, onAvx2, onAvx512) \
+  static ret name##_scalar params { return onScalar args; }              \
+  MOLRG_AVX2 static ret name##_avx2 params { return onAvx2 args; }       \
+  MOLRG_AVX512 static ret name##_avx512 params { return onAvx512 args; } \
+  ret name params {                                                    \
+    switch (::molrg::currentIsa()) {                                   \
+      case ::molrg::Isa::avx512: return name##_avx512 args;            \
+      case ::molrg::Isa::avx2: return name##_avx2 args;                \
+      default: return name##_scalar args;                              \
+    }                                                                  \
   }
 #else
-#define MOLRG_MULTIVERSION(ret, name, params, args) \
-  ret name params { return name##_body args; }
+#define MOLRG_DISPATCH(ret, name, params, args, onScalar, onAvx2, onAvx512) \
+  ret name params { return onScalar args; }
 #endif
+
+/**
+ * Multi-versioning of a plain loop body: `MOLRG_MULTIVERSION(ret, name, (params), (args))` expects an
+ * always-inline `name##_body` (the compiler vectorises the inlined body with each ISA's registers).
+ */
+#define MOLRG_MULTIVERSION(ret, name, params, args) \
+  MOLRG_DISPATCH(ret, name, params, args, name##_body, name##_body, name##_body)
 
 /**
  * The same, for a body templated on the number of doubles per vector register (2 baseline, 4 AVX2,
  * 8 AVX-512): `name##_body<W>`.
  */
-#if MOLRG_X86
-#define MOLRG_MULTIVERSION_W(ret, name, params, args)                          \
-  static ret name##_scalar params { return name##_body<2> args; }              \
-  MOLRG_AVX2 static ret name##_avx2 params { return name##_body<4> args; }     \
-  MOLRG_AVX512 static ret name##_avx512 params { return name##_body<8> args; } \
-  ret name params {                                                            \
-    switch (::molrg::currentIsa()) {                                           \
-      case ::molrg::Isa::avx512: return name##_avx512 args;                    \
-      case ::molrg::Isa::avx2: return name##_avx2 args;                        \
-      default: return name##_scalar args;                                      \
-    }                                                                          \
-  }
-#else
 #define MOLRG_MULTIVERSION_W(ret, name, params, args) \
-  ret name params { return name##_body<2> args; }
-#endif
+  MOLRG_DISPATCH(ret, name, params, args, name##_body<2>, name##_body<4>, name##_body<8>)
