@@ -10,7 +10,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo, setBackend } from '../src/backend/index.js';
-import { hasDigits, loadDigits, preprocess } from '../src/experiments/digits.js';
+import { hasDigits, loadDigits } from '../src/experiments/digits.js';
+import { preprocess } from '../src/experiments/preprocess.js';
 import { matrix, type Matrix } from '../src/matrix.js';
 import { clusteringAccuracy } from '../src/metrics/clustering.js';
 import { MoLRG } from '../src/model/molrg.js';

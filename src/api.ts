@@ -31,6 +31,7 @@ export {
   hungarian, matchSubspaces, principalAngles, subspaceDistance, w2, type SubspaceMatch,
 } from './metrics/subspace.js';
 export { clusteringAccuracy } from './metrics/clustering.js';
+export { meanImage, preprocess, PREPROCESS, type Preprocess } from './experiments/preprocess.js';
 export { jacobian, jacobianSpectrum, numericalRank } from './metrics/jacobian.js';
 export {
   generalizationScore, memorizationDistance, supportError, type GeneralizationOptions, type GeneralizationResult,

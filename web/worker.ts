@@ -3,7 +3,7 @@
  * page never freezes. Every number it posts comes from the library's functions.
  */
 import {
-  init, kSubspaces, lowRankDAE, matchSubspaces, sample, supportError, trainDAE, type Matrix,
+  init, kSubspaces, lowRankDAE, matchSubspaces, preprocess, sample, supportError, trainDAE, type Matrix,
 } from '../src/browser.mts';
 import { phaseCell, phaseData } from '../src/experiments/cells.js';
 import { deriveSeed } from '../src/random.js';
@@ -153,15 +153,12 @@ async function mnist(p: MnistParams, signal: AbortSignal, report: (p: Progress, 
   const t0 = performance.now(), side = 28, pixels = side * side;
   const rows: number[] = [];
   for (const c of p.classes) for (let i = 0; i < Math.min(p.perClass, digits.perClass); i++) rows.push(c * digits.perClass + i);
-  // Each image scaled to unit norm, so that every class lies near a low-dimensional subspace through 0.
   const data = new Float32Array(rows.length * pixels);
   rows.forEach((r, i) => {
-    let ss = 0;
-    for (let j = 0; j < pixels; j++) ss += (digits.pixels[r * pixels + j] / 255) ** 2;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let j = 0; j < pixels; j++) data[i * pixels + j] = (digits.pixels[r * pixels + j] / 255) * inv;
+    for (let j = 0; j < pixels; j++) data[i * pixels + j] = digits.pixels[r * pixels + j] / 255;
   });
-  const x: Matrix = { rows: rows.length, cols: pixels, data };
+  // Each image scaled to unit norm, so that every class lies near a low-dimensional subspace through 0.
+  const x = preprocess({ rows: rows.length, cols: pixels, data }, 'normalize');
   const K = p.classes.length;
   const dae = await trainDAE(x, {
     K, d: p.d, steps: p.steps, seed: p.seed, signal,

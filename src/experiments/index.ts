@@ -3,8 +3,8 @@
  * seeded, reports progress, accepts an AbortSignal and returns a JSON-serialisable result.
  */
 export type { DAESettings, Method, ProjectedPoint, SampleScores } from './cells.js';
-export { DIGIT_COUNT, DIGIT_PIXELS, DIGIT_SIDE, hasDigits, loadDigits, meanImage, MissingDigitsError, preprocess, PREPROCESS } from './digits.js';
-export type { Digits, LoadDigitsOptions, Preprocess } from './digits.js';
+export { DIGIT_COUNT, DIGIT_PIXELS, DIGIT_SIDE, hasDigits, loadDigits, MissingDigitsError } from './digits.js';
+export type { Digits, LoadDigitsOptions } from './digits.js';
 export { crossing, fitLine } from './fit.js';
 export type { LineFit } from './fit.js';
 export { jacobianRank } from './jacobian.js';

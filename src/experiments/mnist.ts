@@ -18,7 +18,8 @@ import { sample } from '../sample/edm.js';
 import { trainDAE } from '../train/dae.js';
 import { kSubspaces } from '../train/kss.js';
 import type { DAESettings } from './cells.js';
-import { DIGIT_COUNT, DIGIT_PIXELS, type Digits, loadDigits, meanImage, type Preprocess, PREPROCESS, preprocess } from './digits.js';
+import { DIGIT_COUNT, DIGIT_PIXELS, type Digits, loadDigits } from './digits.js';
+import { meanImage, type Preprocess, PREPROCESS, preprocess } from './preprocess.js';
 
 /** Options of `mnistExperiment`. */
 export interface MnistOptions {
