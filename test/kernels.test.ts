@@ -305,7 +305,7 @@ for (const v of variants()) {
         bases.dispose();
       });
 
-      for (const [n, dims, B] of [[1, [1], 1], [16, [4, 4], 5], [17, [3, 1, 5], 128], [48, [6, 6], 128], [100, [17, 16], 5], [784, [16, 16, 16], 128]] as const) {
+      for (const [n, dims, B] of [[1, [1], 1], [16, [4, 4], 5], [17, [3, 1, 5], 128], [48, [6, 6], 128], [19, [14, 13], 9], [33, [10, 10], 64], [100, [17, 16], 5], [784, [16, 16, 16], 128]] as const) {
         it(`agrees with the reference: n=${n} dims=${dims} B=${B}`, () => {
           const U = randomBases(n, [...dims], n + 1);
           const p = prior(dims.length);
@@ -495,10 +495,29 @@ for (const v of variants()) {
         }
         check('300x200 top-8', A, 1, m, n, r, true);
       });
+      it('large matrices, few triplets: widths around the tiles, exact rank below r, no spectral gap', () => {
+        const lowRank = (m: number, n: number, rank: number, noise: number, seed: number) => {
+          const L = randn(m * rank, seed), Rt = randn(n * rank, seed + 1), E = randn(m * n, seed + 2, noise);
+          return new Float32Array(m * n).map((_, i) => {
+            let t = E[i];
+            for (let q = 0; q < rank; q++) t += L[Math.floor(i / n) * rank + q] * Rt[(i % n) * rank + q];
+            return t;
+          });
+        };
+        // r = 20 keeps 40 columns in the sketch (a full strip of 32 plus a half strip); batch of 2.
+        const two = new Float32Array(2 * 200 * 130);
+        two.set(lowRank(200, 130, 20, 1e-2, 10));
+        two.set(lowRank(200, 130, 20, 1e-2, 20), 200 * 130);
+        check('200x130 top-20', two, 2, 200, 130, 20, true);
+        check('130x200 top-5', lowRank(130, 200, 5, 1e-3, 30), 1, 130, 200, 5, true);
+        check('rank 3, 128x100 top-16', lowRank(128, 100, 3, 0, 40), 1, 128, 100, 16, true);
+        check('Gaussian 100x80 top-5', randn(100 * 80, 50), 1, 100, 80, 5, true);
+      });
     });
 
     describe('eigh', () => {
-      for (const n of [1, 2, 3, 7, 16, 17, 33]) {
+      // Native: cyclic Jacobi up to n = 32, Householder tridiagonalisation + implicit QL above.
+      for (const n of [1, 2, 3, 7, 16, 17, 32, 33, 64, 100]) {
         it(`random symmetric ${n}x${n}, batch 2`, () => {
           const G = randn(2 * n * n, n);
           const A = new Float32Array(2 * n * n);
@@ -525,6 +544,20 @@ for (const v of variants()) {
           }
         });
       }
+      it('repeated eigenvalues and the zero matrix, n = 40 (tridiagonal QL)', () => {
+        const n = 40, Q = randomBases(n, [n], 4), ev = Array.from({ length: n }, (_, t) => (t < 3 ? 2 : t === 3 ? -1 : 0));
+        const A = new Float32Array(n * n);
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let t = 0; t < 4; t++) A[i * n + j] += Q[i * n + t] * ev[t] * Q[j * n + t];
+        const vals = new Float32Array(n), vecs = new Float32Array(n * n);
+        k.eigh(A, 1, n, vals, vecs);
+        close('values', vals, [2, 2, 2, ...Array(n - 4).fill(0), -1], 1e-5, 0);
+        assert.ok(orthonormalityError(vecs, n, n, 0, n) < 1e-5);
+        const top = (X: Float32Array) => [0, 1, 2].map((j) => column(X, 0, n, n, j));
+        assert.ok(projectorDistance(top(vecs), top(Q)) < 1e-4, 'eigenspace of the repeated value');
+        k.eigh(new Float32Array(n * n), 1, n, vals, vecs);
+        assert.ok(vals.every((x) => x === 0));
+        assert.ok(orthonormalityError(vecs, n, n, 0, n) < 1e-6);
+      });
       it('repeated eigenvalues and the zero matrix', () => {
         const n = 6, Q = randomBases(n, [n], 3), ev = [2, 2, 2, -1, 0, 0];
         const A = new Float32Array(n * n);

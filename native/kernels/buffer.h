@@ -24,4 +24,32 @@ class Buffer {
   T* data_;
 };
 
+/**
+ * A growable 64-byte aligned scratch array, kept between calls (as a `thread_local`) so that kernels
+ * called every optimiser step neither allocate nor fault in fresh pages. Contents are not preserved
+ * when it grows.
+ */
+template <class T>
+class Workspace {
+ public:
+  Workspace() = default;
+  ~Workspace() { std::free(data_); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  T* get(size_t n) {
+    if (n > size_ || !data_) {
+      std::free(data_);
+      size_ = 0;
+      data_ = static_cast<T*>(std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64 + 64));
+      if (!data_) throw std::bad_alloc();
+      size_ = n;
+    }
+    return data_;
+  }
+
+ private:
+  T* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 }  // namespace molrg

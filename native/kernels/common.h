@@ -34,7 +34,12 @@ bool setIsa(Isa isa);
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define MOLRG_X86 1
 #define MOLRG_AVX2 __attribute__((target("avx2,fma")))
+#if defined(__clang__)
+// clang rejects `prefer-vector-width` in a target attribute (and would then drop the whole attribute).
+#define MOLRG_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+#else
 #define MOLRG_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")))
+#endif
 #else
 #define MOLRG_X86 0
 #endif

@@ -12,7 +12,7 @@ void forward(const float* x, idx B, const Blocks& bl, const float* U, const Prio
              const float* sigma, float* out, float* P, float* PC, double* phi, double* h, double* w) {
   const idx n = bl.n, D = bl.D, K = bl.K;
   sgemm(false, false, B, D, n, 1.0f, x, n, U, D, 0.0f, P, D);
-  parallelFor(B, [&](idx b0, idx b1) {
+  parallelFor(B, static_cast<double>(B) * (n + D + 32 * K), [&](idx b0, idx b1) {
     std::vector<double> bias(static_cast<size_t>(K));
     for (idx b = b0; b < b1; b++) {
       double a0;
@@ -34,11 +34,13 @@ void forward(const float* x, idx B, const Blocks& bl, const float* U, const Prio
 void denoise(const float* x, idx B, const Blocks& bl, const float* U, const Prior& pr, const float* s,
              const float* sigma, float* out, float* w) {
   const size_t BD = static_cast<size_t>(B * bl.D), BK = static_cast<size_t>(B * bl.K);
-  Buffer<float> P(BD), PC(BD);
-  Buffer<double> phi(BK), h(BK), wd(BK);
-  forward(x, B, bl, U, pr, s, sigma, out, P.data(), PC.data(), phi.data(), h.data(), wd.data());
+  thread_local Workspace<float> floats;
+  thread_local Workspace<double> doubles;
+  float* P = floats.get(2 * BD);
+  double* phi = doubles.get(3 * BK);
+  forward(x, B, bl, U, pr, s, sigma, out, P, P + BD, phi, phi + BK, phi + 2 * BK);
   if (w) {
-    for (size_t i = 0; i < BK; i++) w[i] = static_cast<float>(wd[i]);
+    for (size_t i = 0; i < BK; i++) w[i] = static_cast<float>(phi[2 * BK + i]);
   }
 }
 

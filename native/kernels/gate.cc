@@ -38,7 +38,7 @@ void gateRow(const Blocks& bl, const float* p, const double* bias, const double*
 
 // P [B, D], bias [B, K], phi [B, K] -> w [B, K].
 void gate(const float* P, idx B, const Blocks& bl, const double* bias, const double* phi, float* w) {
-  parallelFor(B, [&](idx b0, idx b1) {
+  parallelFor(B, static_cast<double>(B) * (bl.D + 32 * bl.K), [&](idx b0, idx b1) {
     std::vector<double> wd(static_cast<size_t>(bl.K));
     for (idx b = b0; b < b1; b++) {
       gateRow(bl, P + b * bl.D, bias + b * bl.K, phi + b * bl.K, wd.data());

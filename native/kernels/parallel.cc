@@ -158,4 +158,13 @@ void parallelFor(idx count, const std::function<void(idx, idx)>& fn) {
   pool().run(count, fn);
 }
 
+void parallelFor(idx count, double work, const std::function<void(idx, idx)>& fn) {
+  if (count <= 0) return;
+  if (work < kMinParallelWork || inRegion) {
+    Pool::runPart(0, count, fn);
+    return;
+  }
+  pool().run(count, fn);
+}
+
 }  // namespace molrg

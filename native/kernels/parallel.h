@@ -20,4 +20,13 @@ void setThreadCount(int n);
  */
 void parallelFor(idx count, const std::function<void(idx, idx)>& fn);
 
+/**
+ * Work (in multiply-adds, roughly) below which a parallel region is not worth waking the pool for:
+ * a wake-up and the final join cost several microseconds, about this much arithmetic on one core.
+ */
+constexpr double kMinParallelWork = 65536.0;
+
+/** `parallelFor`, run inline on the caller when the whole range is estimated below kMinParallelWork. */
+void parallelFor(idx count, double work, const std::function<void(idx, idx)>& fn);
+
 }  // namespace molrg

@@ -159,10 +159,17 @@ MOLRG_MULTIVERSION(void, update,
                     double c1, double c2),
                    (U, xi, m, v, n, d, ld, o, c1, c2))
 
+// Work of a per-block pass over `U [n, D]` with d x d products: about n sum_k d_k (d_k + 10).
+double blockWork(const Blocks& bl) {
+  double w = 0.0;
+  for (idx k = 0; k < bl.K; k++) w += static_cast<double>(bl.n) * bl.dims[k] * (bl.dims[k] + 10);
+  return 4.0 * w;
+}
+
 }  // namespace
 
 void retract(const Blocks& bl, float* U, bool polar) {
-  parallelFor(bl.K, [&](idx k0, idx k1) {
+  parallelFor(bl.K, blockWork(bl), [&](idx k0, idx k1) {
     std::vector<double> Y;
     Scratch s;
     for (idx k = k0; k < k1; k++) {
@@ -180,7 +187,7 @@ void stiefelStep(const Blocks& bl, float* U, const float* G, float* m, float* v,
                  const StiefelOptions& o) {
   const idx n = bl.n;
   const double c1 = 1.0 - std::pow(o.beta1, t), c2 = 1.0 - std::pow(o.beta2, t);
-  parallelFor(bl.K, [&](idx k0, idx k1) {
+  parallelFor(bl.K, blockWork(bl), [&](idx k0, idx k1) {
     std::vector<double> Ub, Gb, S;
     Scratch s;
     for (idx k = k0; k < k1; k++) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "gemm.h"
 #include "linalg.h"
 #include "parallel.h"
 #include "philox.h"
@@ -17,6 +18,9 @@ constexpr double kDegenerate = 1e-12;  // s_j <= 1e-12 s_1 counts as zero
 constexpr double kOrthTol = 1e-13;     // one-sided Jacobi: |w_i . w_j| <= tol ||w_i|| ||w_j||
 
 constexpr int kLanes = 8;  // matrices rotated side by side, one per vector lane
+// Float32 power iterations before the float64 Rayleigh-Ritz loop: one brings the residual to the
+// float32 floor (~1e-7 s_1); more cannot save a float64 round.
+constexpr int kFloatRounds = 1;
 
 // One-sided (Hestenes) Jacobi on kLanes matrices at once, stored interleaved: row i of matrix l is
 // W[(i len + k) kLanes + l]. V [c, c] (same interleaving) accumulates the rotations, so that afterwards
@@ -108,8 +112,8 @@ MOLRG_INLINE void jacobiLanes_body(double* W, idx c, idx len, double* V, double*
 
 MOLRG_MULTIVERSION(void, jacobiLanes, (double* W, idx c, idx len, double* V, double* nrm), (W, c, len, V, nrm))
 
-// The same on one matrix with the vector loops along the rows (used where a group would be mostly
-// empty lanes: a lone matrix with more than 32 columns).
+// The same on one matrix with the vector loops along the rows, for a lone matrix (a group of one would
+// rotate seven empty lanes: 3x slower at 32 x 32, 1.5x at 16 x 16, measured).
 MOLRG_INLINE void jacobiRows_body(double* W, idx c, idx len, double* V, double* nrm) {
   std::fill(V, V + c * c, 0.0);
   for (idx i = 0; i < c; i++) V[i * c + i] = 1.0;
@@ -139,10 +143,12 @@ MOLRG_INLINE void jacobiRows_body(double* W, idx c, idx len, double* V, double* 
 
 MOLRG_MULTIVERSION(void, jacobiRows, (double* W, idx c, idx len, double* V, double* nrm), (W, c, len, V, nrm))
 
-// Thread-local float64 scratch, grown on demand.
+// Thread-local scratch, grown on demand.
 struct Work {
   std::vector<double> a, b, c, d, e, f, g, h;
-  static double* get(std::vector<double>& v, idx n) {
+  std::vector<float> xf, yf;
+  template <typename T>
+  static T* get(std::vector<T>& v, idx n) {
     if (static_cast<idx>(v.size()) < n) v.resize(static_cast<size_t>(n));
     return v.data();
   }
@@ -226,8 +232,23 @@ void transpose(const double* X, idx rows, idx cols, double* Y) {
   }
 }
 
+// Columns of the float32 `Y [rows, l]` orthonormalised (Gram-Schmidt twice, float64) in place; `Q [l, rows]`
+// and `h` scratch.
+void orthonormalizeColumnsF(float* Y, idx rows, idx l, double* Q, double* h) {
+  for (idx i = 0; i < rows; i++) {
+    for (idx j = 0; j < l; j++) Q[j * rows + i] = Y[i * l + j];
+  }
+  orthonormalizeRows(Q, l, rows, nullptr, 0.0, h);
+  for (idx i = 0; i < rows; i++) {
+    for (idx j = 0; j < l; j++) Y[i * l + j] = static_cast<float>(Q[j * rows + i]);
+  }
+}
+
 // A few triplets of a large matrix: randomized subspace iteration with Rayleigh-Ritz. Returns false
 // when the residual test fails after the iteration budget (the caller then uses Jacobi).
+// The sketch and the first power iteration run in float32 (sgemm); they only choose the starting
+// subspace, so their rounding costs nothing in the result: every Rayleigh-Ritz step and residual test
+// after them multiplies the exact float32 A in float64 (mixedGemm).
 bool svdRandomized(const float* A, idx m, idx n, idx r, float* U, float* S, float* V) {
   Work& wk = work();
   const idx c = std::min(m, n);
@@ -242,11 +263,18 @@ bool svdRandomized(const float* A, idx m, idx n, idx r, float* U, float* S, floa
   double* Ub = Work::get(wk.g, l * n + l * m);  // right vectors of A (rows [l, n]) then left ([l, m])
   double* Vb = sb + 2 * l;
   {
-    std::vector<float> omega(static_cast<size_t>(n * l));
-    normals(omega.data(), n * l, 0x6d6f6c7267ull, 0, 0);
-    for (idx i = 0; i < n * l; i++) X[i] = omega[i];
+    float* Xf = Work::get(wk.xf, n * l);
+    float* Yf = Work::get(wk.yf, m * l);
+    normals(Xf, n * l, 0x6d6f6c7267ull, 0, 0);
+    sgemm(false, false, m, l, n, 1.0f, A, n, Xf, l, 0.0f, Yf, l);   // Y = A Omega
+    for (int it = 0; it < kFloatRounds; it++) {
+      orthonormalizeColumnsF(Yf, m, l, Q, h);
+      sgemm(true, false, n, l, m, 1.0f, A, n, Yf, l, 0.0f, Xf, l);  // X = A^T Q
+      orthonormalizeColumnsF(Xf, n, l, W, h);
+      sgemm(false, false, m, l, n, 1.0f, A, n, Xf, l, 0.0f, Yf, l); // Y = A X
+    }
+    for (idx i = 0; i < m * l; i++) Y[i] = Yf[i];
   }
-  mixedGemm(false, m, n, l, A, n, X, Y);
   double previous = INFINITY;
   for (int it = 0; it < 24; it++) {
     transpose(Y, m, l, Q);
@@ -319,9 +347,9 @@ void svdRowsGroup(double* const* W, int lanes, idx c, idx len, double* const* s,
       }
     }
   }
-  if (lanes > 1 || c <= 32) {
+  if (lanes > 1) {
     jacobiLanes(W8, c, mlen, V8, nrm);
-  } else {  // a lone large matrix: de-interleave, rotate, re-interleave (lane 0)
+  } else {  // a lone matrix: de-interleave, rotate, re-interleave (lane 0)
     double* M = Work::get(wk.M, c * mlen + c * c);
     double* Vs = M + c * mlen;
     for (idx i = 0; i < c * mlen; i++) M[i] = W8[i * L];

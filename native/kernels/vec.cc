@@ -122,14 +122,15 @@ MOLRG_INLINE void dmulRight_body(const double* X, idx n, idx d, const double* M,
   }
 }
 
-// Y [m, l] = op(A) X with float32 A and float64 X, Y: TR x 8 register tiles (the columns of X are
-// few, so a tile's strip of X, k x 8, stays in L1 while the rows of Y pass).
-template <int W, int TR>
+// Y [m, l] = op(A) X with float32 A and float64 X, Y: TR x TC register tiles (TR TC / W accumulators:
+// 24 with AVX-512, 12 with AVX2, 16 baseline). The columns of X are few, so a tile's strip of X
+// (k x TC) stays in L1/L2 while the rows of A pass; each A element is converted once per strip.
+template <int W, int TR, int TC>
 MOLRG_INLINE void mixedTile(bool tA, idx k, idx l, const float* A, idx lda, const double* X, double* Y, idx i0,
                             idx b0, idx tr, idx tb) {
   using V = Vec<W>;
-  constexpr int NV = 8 / W;
-  if (tr == TR && tb == 8) {
+  constexpr int NV = TC / W;
+  if (tr == TR && tb == TC) {
     typename V::type acc[TR][NV] = {};
     for (idx p = 0; p < k; p++) {
       typename V::type x[NV];
@@ -144,26 +145,28 @@ MOLRG_INLINE void mixedTile(bool tA, idx k, idx l, const float* A, idx lda, cons
     }
     return;
   }
-  double acc[TR][8] = {};
-  for (idx p = 0; p < k; p++) {
-    for (idx r = 0; r < tr; r++) {
-      const double a = tA ? A[p * lda + i0 + r] : A[(i0 + r) * lda + p];
-      for (idx b = 0; b < tb; b++) acc[r][b] += a * X[p * l + b0 + b];
-    }
-  }
   for (idx r = 0; r < tr; r++) {
-    for (idx b = 0; b < tb; b++) Y[(i0 + r) * l + b0 + b] = acc[r][b];
+    double acc[TC] = {};
+    for (idx p = 0; p < k; p++) {
+      const double a = tA ? A[p * lda + i0 + r] : A[(i0 + r) * lda + p];
+      for (idx b = 0; b < tb; b++) acc[b] += a * X[p * l + b0 + b];
+    }
+    for (idx b = 0; b < tb; b++) Y[(i0 + r) * l + b0 + b] = acc[b];
   }
 }
 
 template <int W>
 MOLRG_INLINE void mixedGemm_body(bool tA, idx m, idx k, idx l, const float* A, idx lda, const double* X,
                                  double* Y) {
-  constexpr int TR = W == 8 ? 8 : 4;
-  for (idx b0 = 0; b0 < l; b0 += 8) {
-    for (idx i0 = 0; i0 < m; i0 += TR) {
-      mixedTile<W, TR>(tA, k, l, A, lda, X, Y, i0, b0, std::min<idx>(TR, m - i0), std::min<idx>(8, l - b0));
-    }
+  constexpr int TR = W == 8 ? 6 : W == 4 ? 3 : 4;
+  constexpr int TC = W == 8 ? 32 : W == 4 ? 16 : 8;
+  idx b0 = 0;
+  for (; b0 + TC <= l; b0 += TC) {
+    for (idx i0 = 0; i0 < m; i0 += TR) mixedTile<W, TR, TC>(tA, k, l, A, lda, X, Y, i0, b0, std::min<idx>(TR, m - i0), TC);
+  }
+  for (; b0 < l; b0 += TC / 2) {  // the last columns in half-width strips
+    const idx tb = std::min<idx>(TC / 2, l - b0);
+    for (idx i0 = 0; i0 < m; i0 += TR) mixedTile<W, TR, TC / 2>(tA, k, l, A, lda, X, Y, i0, b0, std::min<idx>(TR, m - i0), tb);
   }
 }
 

@@ -5,7 +5,7 @@
  * reverse SDE. Start `x = smax * N(0, I)`. VE convention (s = 1).
  */
 import { checkSignal, throwIfAborted } from '../abort.js';
-import { fail, finite, int } from '../backend/validate.js';
+import { fail, finite, int, size as checkSize } from '../backend/validate.js';
 import type { Matrix } from '../matrix.js';
 import type { Denoiser } from '../model/denoiser.js';
 import { checkSeed, gaussian, STREAM } from '../random.js';
@@ -50,13 +50,6 @@ export function edmSigmas(steps = 18, sigmaMin = 0.002, sigmaMax = 80, rho = 7):
   return out;
 }
 
-/** x + c (y - z) elementwise into a new array (float64 arithmetic, float32 storage). */
-function axpy(x: Float32Array, c: number, y: Float32Array, z: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = x[i] + c * (y[i] - z[i]);
-  return out;
-}
-
 /**
  * Draws `count` samples by running the reverse process with a denoiser (SPEC section 6).
  * - `euler`: `x += (sigma' - sigma) d`, `d = (x - D(x, sigma)) / sigma`.
@@ -81,10 +74,11 @@ export function sample(denoiser: Denoiser, options: SampleOptions): Matrix {
   const signal = checkSignal('signal', options.signal);
   const onProgress = options.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') fail('a function', 'onProgress', onProgress, TypeError);
-  const n = denoiser.n, size = count * n;
+  const n = denoiser.n, size = checkSize('count', count, n);
   const D = (x: Float32Array, sigma: number) => denoiser.denoise({ rows: count, cols: n, data: x }, sigma).data;
 
-  let x = gaussian(size, seed, STREAM.samplerStart);
+  // x is owned here (the start, or a denoiser's fresh output); `spare` takes the next Euler point.
+  let x: Float32Array = gaussian(size, seed, STREAM.samplerStart), spare: Float32Array = new Float32Array(size);
   for (let i = 0; i < size; i++) x[i] *= sigmas[0];
   for (let i = 0; i < steps; i++) {
     throwIfAborted(signal, `sampling at step ${i + 1} of ${steps}`);
@@ -97,24 +91,22 @@ export function sample(denoiser: Denoiser, options: SampleOptions): Matrix {
         const v = sigma * sigma - next * next;
         const z = gaussian(size, seed, STREAM.samplerNoise, i * size);
         const c = v / (sigma * sigma), r = Math.sqrt(v);
-        const y = new Float32Array(size);
-        for (let j = 0; j < size; j++) y[j] = x[j] + c * (den[j] - x[j]) + r * z[j];
-        x = y;
+        for (let j = 0; j < size; j++) spare[j] = x[j] + c * (den[j] - x[j]) + r * z[j];
+        [x, spare] = [spare, x];
       }
     } else {
       // Euler: x' = x + (next - sigma) (x - D) / sigma = x + (1 - next / sigma) (D - x).
-      const euler = axpy(x, 1 - next / sigma, den, x);
+      const euler = spare, c = 1 - next / sigma;
+      for (let j = 0; j < size; j++) euler[j] = x[j] + c * (den[j] - x[j]);
       if (sampler === 'heun' && next > 0) {
         const den2 = D(euler, next);
-        const out = new Float32Array(size);
         const h = next - sigma;
         for (let j = 0; j < size; j++) {
           const d1 = (x[j] - den[j]) / sigma, d2 = (euler[j] - den2[j]) / next;
-          out[j] = x[j] + h * 0.5 * (d1 + d2);
+          x[j] = x[j] + h * 0.5 * (d1 + d2);
         }
-        x = out;
       } else {
-        x = euler;
+        [x, spare] = [spare, x];
       }
     }
     onProgress?.(i + 1, steps);
