@@ -1,7 +1,7 @@
 /**
  * The `Matrix` type used for every data set and result: row-major float32 with explicit shape.
  */
-import { allFinite, fail, int } from './backend/validate.js';
+import { allFinite, fail, int, size } from './backend/validate.js';
 
 /** A row-major float32 matrix: element (i, j) is `data[i * cols + j]`. */
 export interface Matrix {
@@ -10,12 +10,17 @@ export interface Matrix {
   readonly data: Float32Array;
 }
 
-/** A `rows x cols` matrix, zero-filled or wrapping (not copying) `data` of length rows * cols. */
+/**
+ * A `rows x cols` matrix, zero-filled or wrapping (not copying) `data` of length rows * cols. A
+ * container: NaN / Infinity entries are rejected by the functions that read it, naming the argument.
+ */
 export function matrix(rows: number, cols: number, data?: Float32Array | ArrayLike<number>): Matrix {
-  int('rows', rows);
-  int('cols', cols);
+  size(int('rows', rows) >= int('cols', cols) ? 'rows' : 'cols', rows, cols);
   if (data === undefined) return { rows, cols, data: new Float32Array(rows * cols) };
-  const arr = data instanceof Float32Array ? data : Float32Array.from(data);
+  if (!(data instanceof Float32Array) && !Array.isArray(data) && !ArrayBuffer.isView(data)) {
+    fail('a Float32Array or an array of numbers', 'data', data, TypeError);
+  }
+  const arr = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
   if (arr.length !== rows * cols) fail(`data of length rows * cols = ${rows * cols}`, 'data', data);
   return { rows, cols, data: arr };
 }
@@ -32,8 +37,10 @@ export function fromRows(rows: readonly (readonly number[])[]): Matrix {
   return { rows: rows.length, cols, data };
 }
 
-/** Rows i0 .. i1 - 1, sharing memory. */
+/** Rows i0 .. i1 - 1, sharing memory (0 <= i0 <= i1 <= rows). */
 export function rowSlice(m: Matrix, i0: number, i1: number): Matrix {
+  if (typeof m !== 'object' || m === null || !(m.data instanceof Float32Array)) fail('a Matrix { rows, cols, data: Float32Array }', 'm', m, TypeError);
+  int('i1', i1, int('i0', i0, 0, m.rows), m.rows);
   return { rows: i1 - i0, cols: m.cols, data: m.data.subarray(i0 * m.cols, i1 * m.cols) };
 }
 
@@ -55,6 +62,13 @@ export function checkMatrix(name: string, value: unknown, opts: { cols?: number;
   }
   allFinite(`${name}.data`, m.data);
   return m;
+}
+
+/** One point: a Float32Array or an array of `n` finite numbers, as a Float32Array (a copy). */
+export function checkPoint(name: string, value: unknown, n: number): Float32Array {
+  if (!(value instanceof Float32Array) && !Array.isArray(value)) fail(`a Float32Array or an array of n = ${n} numbers`, name, value, TypeError);
+  if (value.length !== n) fail(`a point of length n = ${n}`, name, value);
+  return checkMatrix(name, { rows: 1, cols: n, data: Float32Array.from(value as ArrayLike<number>) }).data;
 }
 
 /** Stack K bases (n x d_k each) side by side into U [n, D]. */

@@ -1,16 +1,20 @@
 /**
- * Numerical extremes through the public API (issue 7) on the default backend: noise levels from
- * 1e-6 to 1e6, near-identical subspaces, data of rank 0 and 1, values near the float32 limits.
- * Every case must give finite results or a clear RangeError, never a silent NaN / Infinity.
- *
- * Known silent non-finite results found while writing this file are kept as pending tests (it.skip,
- * titled "KNOWN BUG") with their exact reproduction, so that they show up in every run until fixed.
+ * Numerical extremes through the public API (issue 7): noise levels from 1e-6 to 1e6, near-identical
+ * subspaces, data of rank 0 and 1 (default backend), and values near the float32 limits on every
+ * backend variant of test/backends.ts. Every case must give finite results or a clear RangeError,
+ * never a silent NaN / Infinity (the policy of docs/kernels.md, "Extreme scales").
  */
 import assert from 'node:assert/strict';
 import {
-  exactDenoiser, kSubspaces, lowRankDAE, matchSubspaces, matrix, MoLRG, trainDAE, type Matrix,
+  backendInfo, exactDenoiser, kSubspaces, lowRankDAE, matchSubspaces, matrix, MoLRG, trainDAE, type Matrix,
 } from '../src/api.js';
-import { randomBases } from './util.js';
+import { registerBackend, setBackend } from '../src/backend/index.js';
+import { createJsKernels } from '../src/backend/js/index.js';
+import { host } from '../src/backend/host.js';
+import type { BackendName } from '../src/backend/types.js';
+import { validated } from '../src/backend/validate.js';
+import { variants } from './backends.js';
+import { prior, randomBases } from './util.js';
 
 const SIGMAS = [1e-6, 1e-4, 1e-2, 1, 1e2, 1e4, 1e6];
 
@@ -232,75 +236,112 @@ describe('numerical extremes (public API, default backend)', function () {
     });
   });
 
-  describe('values near the float32 limits', () => {
-    for (const factor of [1e30, 1e-30]) {
-      it(`data x ${factor}: denoise is finite at every sigma and no row grows`, () => {
-        const D = exactDenoiser(truth);
-        const x = scaled(offSupport, factor);
-        for (const sigma of SIGMAS) {
-          const out = D.denoise(x, sigma);
-          assertFinite(`sigma=${sigma}`, out.data);
-          // a convex mix of shrunk projections: no row is longer than its input (plus float32 rounding)
-          for (let b = 0; b < x.rows; b++) {
-            const o = rowNorm(out, b), i = rowNorm(x, b);
-            assert.ok(o <= i * (1 + 1e-5), `sigma=${sigma} row ${b}: ||out|| ${o} > ||x|| ${i}`);
-          }
-        }
-        if (factor > 1) {
-          // lambda / (lambda + sigma^2) ~ 1: still the projection onto the nearest subspace, scaled.
-          const out = D.denoise(x, 1e-6);
-          const n = x.cols;
-          for (let b = 0; b < x.rows; b++) {
-            const p = nearestProjection(truth.bases, x, b);
-            for (let i = 0; i < n; i++) {
-              assert.ok(Math.abs(out.data[b * n + i] - p[i]) <= 1e-5 * maxAbs(p), `row ${b} entry ${i}: ${out.data[b * n + i]} vs ${p[i]}`);
-            }
-          }
-        }
-      });
+  describe('values near the float32 limits, on every backend variant', () => {
+    // Scales at which the policy promises correct results (not only finite ones).
+    const SCALES = [1e-38, 1e-30, 1e-20, 1e20, 1e30, 1e37];
+    const reference = kSubspaces(onSupport, { K: 2, d: 3, seed: 3 });
 
-      it(`data x ${factor}: kSubspaces gives finite results`, async () => {
-        const r = await kSubspaces(scaled(onSupport, factor), { K: 2, d: 3, seed: 3 });
-        for (const b of r.bases) assertFinite('basis', b.data);
-        assert.ok(Number.isFinite(r.objective) && Number.isFinite(r.residual));
+    for (const v of variants()) {
+      describe(v.label, () => {
+        // The slot of backend selection this variant takes (the emscripten build is a wasm backend).
+        const name: BackendName = v.kernels.info().backend;
+        before(() => {
+          registerBackend(name, () => v.kernels);
+          v.activate();
+          setBackend(name);
+        });
+        after(() => registerBackend(name, name === 'js' ? createJsKernels : host.loaders[name] as () => typeof v.kernels));
+
+        it('runs on this variant', () => assert.equal(backendInfo().backend, name));
+
+        for (const factor of [1e30, 1e-30]) {
+          it(`data x ${factor}: denoise is finite at every sigma and no row grows`, () => {
+            const D = exactDenoiser(truth);
+            const x = scaled(offSupport, factor);
+            for (const sigma of SIGMAS) {
+              const out = D.denoise(x, sigma);
+              assertFinite(`sigma=${sigma}`, out.data);
+              // a convex mix of shrunk projections: no row is longer than its input (plus float32 rounding)
+              for (let b = 0; b < x.rows; b++) {
+                const o = rowNorm(out, b), i = rowNorm(x, b);
+                assert.ok(o <= i * (1 + 1e-5), `sigma=${sigma} row ${b}: ||out|| ${o} > ||x|| ${i}`);
+              }
+            }
+            if (factor > 1) {
+              // lambda / (lambda + sigma^2) ~ 1: still the projection onto the nearest subspace, scaled.
+              const out = D.denoise(x, 1e-6);
+              const n = x.cols;
+              for (let b = 0; b < x.rows; b++) {
+                const p = nearestProjection(truth.bases, x, b);
+                for (let i = 0; i < n; i++) {
+                  assert.ok(Math.abs(out.data[b * n + i] - p[i]) <= 1e-5 * maxAbs(p), `row ${b} entry ${i}: ${out.data[b * n + i]} vs ${p[i]}`);
+                }
+              }
+            }
+          });
+        }
+
+        it(`kSubspaces recovers the true subspaces at every scale ${SCALES.join(', ')} (was: standard basis vectors)`, async () => {
+          const ref = await reference;
+          for (const factor of SCALES) {
+            const r = await kSubspaces(scaled(onSupport, factor), { K: 2, d: 3, seed: 3 });
+            for (const b of r.bases) assertFinite(`basis x ${factor}`, b.data);
+            assert.ok(matchSubspaces(r.bases, truth.bases).max < 1e-4, `x ${factor}: distance ${matchSubspaces(r.bases, truth.bases).max}`);
+            const want = ref.objective * factor * factor;
+            assert.ok(Math.abs(r.objective - want) <= 1e-4 * want, `x ${factor}: objective ${r.objective} vs ${want}`);
+            assert.ok(Number.isFinite(r.residual) && r.residual <= 1e-5 * r.objective, `x ${factor}: residual ${r.residual}`);
+          }
+        });
+
+        it('trainDAE (edm weighting) on data x 1e-30 gives finite losses (was: 1 / sigma_data^2 = 1e60 -> Infinity in float32)', async () => {
+          const r = await trainDAE(scaled(onSupport, 1e-30), { K: 2, d: 3, steps: 20, seed: 3 });
+          for (const b of r.bases) assertFinite('basis', b.data);
+          assertFinite('losses', [r.loss, r.initialLoss, ...r.losses, ...r.history.map((h) => h.loss)]);
+        });
+
+        for (const weighting of ['edm', 'uniform'] as const) {
+          for (const factor of [1e20, 1e30]) {
+            it(`trainDAE (${weighting} weighting) on data x ${factor} keeps the true subspaces (was: gradient overflow, NaN or e_1..e_d bases)`, async () => {
+              const r = await trainDAE(scaled(onSupport, factor), { K: 2, d: 3, steps: 20, seed: 3, weighting });
+              for (const b of r.bases) assertFinite('basis', b.data);
+              assertFinite('losses', [r.loss, r.initialLoss, ...r.losses, ...r.history.map((h) => h.loss)]);
+              assert.ok(matchSubspaces(r.bases, truth.bases).max < 0.05, `distance ${matchSubspaces(r.bases, truth.bases).max}`);
+            });
+          }
+        }
+
+        it('a score beyond float32 (x ~ 1e30 at sigma 1e-6: 1e41) is a RangeError naming sigma; at sigma 1 it is finite', () => {
+          const D = exactDenoiser(truth), x = scaled(offSupport, 1e30);
+          assert.throws(() => D.score(x, 1e-6), (e: Error) => e instanceof RangeError && /for sigma but received/.test(e.message) && /float32/.test(e.message));
+          assertFinite('score', D.score(x, 1).data);
+        });
+
+        it('values that overflow float32 (3e38 x ~1.4) are a clear RangeError everywhere', async () => {
+          const x = scaled(onSupport, 3e38);
+          assert.ok(x.data.some((v) => !Number.isFinite(v)));
+          assert.throws(() => exactDenoiser(truth).denoise(x, 1), RangeError);
+          await assert.rejects(kSubspaces(x, { K: 2, d: 3, seed: 3 }), RangeError);
+          await assert.rejects(trainDAE(x, { K: 2, d: 3, steps: 5, seed: 3 }), RangeError);
+          assert.throws(() => exactDenoiser(truth).denoise(matrix(1, 16, new Float32Array(16).fill(NaN)), 1), RangeError);
+        });
+
+        it('kernels: a gradient that overflows float32 is a RangeError in lossGrad and stiefelStep, and the bases stay as they were', async () => {
+          const k = validated(v.kernels), n = 4, B = 2;
+          const bases = k.createBases(n, Int32Array.of(2), randomBases(n, [2], 1));
+          try {
+            const U = bases.read();
+            const x0 = new Float32Array(B * n).fill(1e20), eps = new Float32Array(B * n), one = new Float32Array(B).fill(1);
+            const overflow = (e: Error) => e instanceof RangeError && /overflowed float32/.test(e.message);
+            assert.throws(() => k.lossGrad(x0, eps, B, one, one, one, bases, prior(1)), overflow);
+            await assert.rejects(k.async.lossGrad(x0, eps, B, one, one, one, bases, prior(1)), overflow);
+            const opts = { method: 'adam', lr: 1e-3, momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, retraction: 'qr' } as const;
+            assert.throws(() => k.stiefelStep(bases, opts), overflow);
+            assert.deepEqual(bases.read(), U);
+          } finally {
+            bases.dispose();
+          }
+        });
       });
     }
-
-    it('data x 1e30: trainDAE (uniform weighting) gives finite bases and losses on the default backend', async () => {
-      const r = await trainDAE(scaled(onSupport, 1e30), { K: 2, d: 3, steps: 20, seed: 3, weighting: 'uniform' });
-      for (const b of r.bases) assertFinite('basis', b.data);
-      assertFinite('losses', [r.loss, r.initialLoss, ...r.losses]);
-    });
-
-    it('values that overflow float32 (3e38 x ~1.4) are a clear RangeError everywhere', async () => {
-      const x = scaled(onSupport, 3e38);
-      assert.ok(x.data.some((v) => !Number.isFinite(v)));
-      assert.throws(() => exactDenoiser(truth).denoise(x, 1), RangeError);
-      await assert.rejects(kSubspaces(x, { K: 2, d: 3, seed: 3 }), RangeError);
-      await assert.rejects(trainDAE(x, { K: 2, d: 3, steps: 5, seed: 3 }), RangeError);
-      assert.throws(() => matrix(1, 1, [NaN]) && exactDenoiser(truth).denoise(matrix(1, 16, new Float32Array(16).fill(NaN)), 1), RangeError);
-    });
-
-    // ---- found while writing this file: silent non-finite results (see the report of issue 7) ----
-
-    it.skip('KNOWN BUG: trainDAE (edm weighting) on data x 1e-30 returns loss Infinity silently', async () => {
-      // sigma_data = 1e-30 makes the edm weight ~1 / sigma_data^2 = 1e60, stored in a Float32Array -> Infinity.
-      const r = await trainDAE(scaled(onSupport, 1e-30), { K: 2, d: 3, steps: 20, seed: 3 });
-      assertFinite('losses', [r.loss, r.initialLoss, ...r.losses]);
-    });
-
-    it.skip('KNOWN BUG: lossGrad gradient overflows float32 on data x 1e20 (js backend: trainDAE returns NaN bases)', async () => {
-      // native / wasm: the gradient is Inf / NaN and stiefelStep silently resets the bases to e_1..e_d;
-      // js: the bases become NaN. Reproduce with MOLRG_BACKEND=js.
-      const r = await trainDAE(scaled(onSupport, 1e20), { K: 2, d: 3, steps: 20, seed: 3 });
-      for (const b of r.bases) assertFinite('basis', b.data);
-      assertFinite('losses', [r.loss, r.initialLoss, ...r.losses]);
-      assert.ok(matchSubspaces(r.bases, truth.bases).max < 0.1);
-    });
-
-    it.skip('KNOWN BUG: score of data x 1e30 at sigma 1e-6 is Infinity silently', () => {
-      // (D(x) - x) / sigma^2 ~ 1e29 / 1e-12 = 1e41 > float32 max.
-      assertFinite('score', exactDenoiser(truth).score(scaled(offSupport, 1e30), 1e-6).data);
-    });
   });
 });

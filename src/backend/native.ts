@@ -9,7 +9,7 @@
  * bounds. Promise forms: the typed arrays must not be modified or transferred until they settle.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ArrayBases } from './js/bases.js';
 import type {
   AsyncKernels, Bases, KernelInfo, Kernels, Prior, StiefelOptions,
@@ -86,13 +86,17 @@ let binding: Binding | undefined;
 function load(): Binding {
   if (binding) return binding;
   const root = packageRoot();
+  // MOLRG_NATIVE_PATH: load this molrg.node instead (e.g. the sanitizer build of test/sanitizers.test.ts).
+  const explicit = process.env.MOLRG_NATIVE_PATH;
   let b: Binding;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    b = nodeGypBuild(root) as Binding;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    b = (explicit ? require(resolve(explicit)) : nodeGypBuild(root)) as Binding;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
+    if (explicit) throw new Error(`molrg: the native addon MOLRG_NATIVE_PATH=${explicit} could not be loaded: ${why}`, { cause: e });
     throw new Error(
       `molrg: the native addon could not be loaded on ${platformKey()} (node ${process.version}, ` +
       `N-API ${process.versions.napi}, ABI ${process.versions.modules}). Tried ${join(root, 'build', 'Release', 'molrg.node')}, ` +

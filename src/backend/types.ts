@@ -69,8 +69,11 @@ export interface Bases {
   read(): Float32Array;
   /** Overwrite `U [n, D]` (length n * D). Optimiser state is left as it is. */
   write(U: Float32Array): void;
-  /** A copy of the last gradient `dL/dU [n, D]` written by `lossGrad` (zeros before the first). */
-  readGrad(): Float32Array;
+  /**
+   * A copy of the last gradient `dL/dU [n, D]` written by `lossGrad` (zeros before the first), into
+   * `out` (length n * D, returned) when given, so that a per-step reader allocates nothing.
+   */
+  readGrad(out?: Float32Array): Float32Array;
   /** Zero the optimiser moments and the step counter. */
   resetOptimizer(): void;
   /** Release backend memory. The object must not be used afterwards. Idempotent. */

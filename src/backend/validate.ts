@@ -32,12 +32,17 @@ export function int(name: string, value: unknown, min = 0, max = Number.MAX_SAFE
   return value;
 }
 
+/** A size or count handed to the kernels: an integer in [min, 2^31 - 1] (int32 in native and wasm). */
+export function dim(name: string, value: unknown, min = 0): number {
+  return int(name, value, min, 2 ** 31 - 1);
+}
+
 /** A finite number, optionally bounded (exclusive lower bound when `open`). */
 export function finite(name: string, value: unknown, min = -Infinity, max = Infinity, open = false): number {
   if (typeof value !== 'number') fail('a finite number', name, value, TypeError);
-  const range = `${open ? '(' : '['}${min}, ${max}]`;
   if (!Number.isFinite(value) || (open ? value <= min : value < min) || value > max) {
-    fail(min === -Infinity && max === Infinity ? 'a finite number' : `a finite number in ${range}`, name, value);
+    // The message is built on failure only: callers check numbers in per-step loops.
+    fail(min === -Infinity && max === Infinity ? 'a finite number' : `a finite number in ${open ? '(' : '['}${min}, ${max}]`, name, value);
   }
   return value;
 }
@@ -51,6 +56,17 @@ export function array<T extends ArrayKind>(name: string, value: unknown, Kind: T
   return value as InstanceType<T>;
 }
 
+/** An array (or Float32Array / Float64Array) of finite numbers, of the given length when given. */
+export function finiteList(name: string, value: unknown, length?: number): ArrayLike<number> {
+  if (!Array.isArray(value) && !(value instanceof Float32Array) && !(value instanceof Float64Array)) {
+    fail('an array of numbers', name, value, TypeError);
+  }
+  const a = value as ArrayLike<number>;
+  if (length !== undefined && a.length !== length) fail(`an array of ${length} numbers`, name, value);
+  for (let i = 0; i < a.length; i++) finite(`${name}[${i}]`, a[i]);
+  return a;
+}
+
 /** Every element finite; the message names the first bad index. */
 export function allFinite(name: string, a: Float32Array | Float64Array): void {
   for (let i = 0; i < a.length; i++) {
@@ -58,6 +74,47 @@ export function allFinite(name: string, a: Float32Array | Float64Array): void {
       throw new RangeError(`Expected finite values for ${name} but received ${a[i]} at index ${i}`);
     }
   }
+}
+
+/**
+ * A loss within the float64 range: losses are sums of float32 products, and an overflow there is an
+ * error that says so, never a silent Infinity / NaN (docs/kernels.md, "Extreme scales").
+ */
+export function finiteLoss(name: string, loss: number): number {
+  if (!Number.isFinite(loss)) {
+    throw new RangeError(`Expected data whose diffusion loss is finite for ${name} but received a loss of ${loss} (the loss overflowed float32; rescale the data, see docs/kernels.md "Extreme scales")`);
+  }
+  return loss;
+}
+
+/**
+ * Sum in float64: it cannot overflow for float32 values, and any NaN / Infinity makes it non-finite
+ * (four partial sums: independent adds, not one dependency chain).
+ */
+function sumOf(G: Float32Array): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+  for (; i + 3 < G.length; i += 4) { s0 += G[i]; s1 += G[i + 1]; s2 += G[i + 2]; s3 += G[i + 3]; }
+  for (; i < G.length; i++) s0 += G[i];
+  return s0 + s1 + s2 + s3;
+}
+
+/** The buffer `finiteGradient` reads gradients into (reused: a per-step check allocates nothing). */
+let gradScratch = new Float32Array(0);
+
+/**
+ * The loss and the gradient `lossGrad` left in `bases` both finite. A non-finite gradient would make
+ * `stiefelStep` retract its block to the deterministic completion e_1..e_d, silently: every consumer
+ * of a gradient (the validated `lossGrad` and `stiefelStep`, the trainer) checks it here first.
+ * Cost: one copy and one summing pass over the n x D gradient, against the B n D multiply-adds of
+ * the lossGrad that wrote it (measured 2-7 % of a lossGrad at B = 64, see docs/kernels.md).
+ */
+export function finiteGradient(name: string, bases: Bases, loss: number): number {
+  finiteLoss(name, loss);
+  if (gradScratch.length !== bases.n * bases.D) gradScratch = new Float32Array(bases.n * bases.D);
+  const G = bases.readGrad(gradScratch);
+  if (Number.isFinite(sumOf(G))) return loss;
+  const bad = G.findIndex((g) => !Number.isFinite(g));
+  throw new RangeError(`Expected data whose loss gradient is finite for ${name} but received ${G[bad]} at gradient index ${bad} (the gradient overflowed float32; rescale the data, see docs/kernels.md "Extreme scales")`);
 }
 
 /** Every element finite and > 0 (or >= 0 when `orZero`). */
@@ -71,7 +128,7 @@ function allPositive(name: string, a: Float32Array | Float64Array, orZero = fals
 }
 
 /** Product of sizes that must stay addressable (2^31 - 1 elements, the typed-array and wasm limit). */
-function size(name: string, ...dims: number[]): number {
+export function size(name: string, ...dims: number[]): number {
   const total = dims.reduce((a, b) => a * b, 1);
   if (total > 2 ** 31 - 1) fail('a total size below 2^31 elements', name, total);
   return total;
@@ -146,7 +203,7 @@ const check = {
   gemm(tA: unknown, tB: unknown, m: unknown, n: unknown, k: unknown, alpha: unknown, A: unknown, B: unknown, beta: unknown, C: unknown): void {
     if (typeof tA !== 'boolean') fail('a boolean', 'transA', tA, TypeError);
     if (typeof tB !== 'boolean') fail('a boolean', 'transB', tB, TypeError);
-    const M = int('m', m), N = int('n', n), Kd = int('k', k);
+    const M = dim('m', m), N = dim('n', n), Kd = dim('k', k);
     finite('alpha', alpha);
     finite('beta', beta);
     allFinite('A', array('A', A, Float32Array, size('A', M, Kd), tA ? '[k, m]' : '[m, k]'));
@@ -155,7 +212,7 @@ const check = {
     if (beta !== 0) allFinite('C', c);
   },
   svd(A: unknown, batch: unknown, m: unknown, n: unknown, r: unknown, U: unknown, S: unknown, V: unknown): void {
-    const b = int('batch', batch), M = int('m', m, 1), N = int('n', n, 1);
+    const b = dim('batch', batch), M = dim('m', m, 1), N = dim('n', n, 1);
     const R = int('r', r, 1, Math.min(M, N));
     allFinite('A', array('A', A, Float32Array, size('A', b, M, N), '[batch, m, n]'));
     array('U', U, Float32Array, size('U', b, M, R), '[batch, m, r]');
@@ -163,20 +220,20 @@ const check = {
     array('V', V, Float32Array, size('V', b, N, R), '[batch, n, r]');
   },
   eigh(A: unknown, batch: unknown, n: unknown, values: unknown, vectors: unknown): void {
-    const b = int('batch', batch), N = int('n', n, 1);
+    const b = dim('batch', batch), N = dim('n', n, 1);
     allFinite('A', array('A', A, Float32Array, size('A', b, N, N), '[batch, n, n]'));
     array('values', values, Float32Array, size('values', b, N), '[batch, n]');
     array('vectors', vectors, Float32Array, size('vectors', b, N, N), '[batch, n, n]');
   },
   nearest(queries: unknown, M: unknown, refs: unknown, N: unknown, n: unknown, index: unknown, dist: unknown): void {
-    const m = int('M', M), R = int('N', N, 1), c = int('n', n, 1);
+    const m = dim('M', M), R = dim('N', N, 1), c = dim('n', n, 1);
     allFinite('queries', array('queries', queries, Float32Array, size('queries', m, c), '[M, n]'));
     allFinite('refs', array('refs', refs, Float32Array, size('refs', R, c), '[N, n]'));
     array('index', index, Int32Array, m, '[M]');
     array('dist', dist, Float32Array, m, '[M]');
   },
   denoise(x: unknown, B: unknown, bases: unknown, prior: unknown, s: unknown, sigma: unknown, out: unknown, w: unknown): void {
-    const b = basesOf('bases', bases), nb = int('B', B);
+    const b = basesOf('bases', bases), nb = dim('B', B);
     allFinite('x', array('x', x, Float32Array, size('x', nb, b.n), '[B, n]'));
     priorOf('prior', prior, b.K);
     noiseLevels(nb, s, sigma);
@@ -184,7 +241,7 @@ const check = {
     if (w !== undefined) array('w', w, Float32Array, nb * b.K, '[B, K]');
   },
   lossGrad(x0: unknown, eps: unknown, B: unknown, s: unknown, sigma: unknown, weight: unknown, bases: unknown, prior: unknown): void {
-    const b = basesOf('bases', bases), nb = int('B', B);
+    const b = basesOf('bases', bases), nb = dim('B', B);
     allFinite('x0', array('x0', x0, Float32Array, size('x0', nb, b.n), '[B, n]'));
     allFinite('eps', array('eps', eps, Float32Array, nb * b.n, '[B, n]'));
     noiseLevels(nb, s, sigma);
@@ -204,7 +261,7 @@ export function validated(k: Kernels): Kernels {
     eigh: (...a) => { check.eigh(...a); return k.async.eigh(...a); },
     nearest: (...a) => { check.nearest(...a); return k.async.nearest(...a); },
     denoise: (...a) => { check.denoise(...a); return k.async.denoise(...a); },
-    lossGrad: (...a) => { check.lossGrad(...a); return k.async.lossGrad(...a); },
+    lossGrad: (...a) => { check.lossGrad(...a); return k.async.lossGrad(...a).then((L) => finiteGradient('x0', a[6], L)); },
   };
   return {
     info: () => k.info(),
@@ -236,7 +293,7 @@ export function validated(k: Kernels): Kernels {
     eigh(...a) { check.eigh(...a); k.eigh(...a); },
     nearest(...a) { check.nearest(...a); k.nearest(...a); },
     createBases(n, dims, U) {
-      const nn = int('n', n, 1);
+      const nn = dim('n', n, 1);
       const D = dimsOf('dims', dims, nn);
       if (U !== undefined) allFinite('U', array('U', U, Float32Array, size('U', nn, D), '[n, D]'));
       return k.createBases(nn, dims, U);
@@ -247,13 +304,13 @@ export function validated(k: Kernels): Kernels {
       k.retract(bases, method);
     },
     project(x, B, bases, P) {
-      const b = basesOf('bases', bases), nb = int('B', B);
+      const b = basesOf('bases', bases), nb = dim('B', B);
       allFinite('x', array('x', x, Float32Array, size('x', nb, b.n), '[B, n]'));
       array('P', P, Float32Array, nb * b.D, '[B, D]');
       k.project(x, B, bases, P);
     },
     gate(P, B, dims, bias, phi, w) {
-      const nb = int('B', B);
+      const nb = dim('B', B);
       if (!(dims instanceof Int32Array) || dims.length < 1) fail('an Int32Array [K], K >= 1', 'dims', dims, TypeError);
       let D = 0;
       for (let i = 0; i < dims.length; i++) {
@@ -267,9 +324,9 @@ export function validated(k: Kernels): Kernels {
       k.gate(P, B, dims, bias, phi, w);
     },
     denoise(...a) { check.denoise(...a); k.denoise(...a); },
-    lossGrad(...a) { check.lossGrad(...a); return k.lossGrad(...a); },
+    lossGrad(...a) { check.lossGrad(...a); return finiteGradient('x0', a[6], k.lossGrad(...a)); },
     stiefelStep(bases, options) {
-      basesOf('bases', bases);
+      finiteGradient('bases', basesOf('bases', bases), 0);
       k.stiefelStep(bases, stiefelOptions(options));
     },
     async,

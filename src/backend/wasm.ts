@@ -116,8 +116,19 @@ export function instantiateWasm(bytes: ArrayBuffer | ArrayBufferView | WasmModul
       throw new Error(`wasm backend aborted: ${text}`);
     },
   };
-  const exports = withTrapMessages(new WA.Instance(module, { env }).exports as WasmExports);
-  memory = exports.memory;
+  const instance = new WA.Instance(module, { env });
+  memory = (instance.exports as WasmExports).memory;
+  return wasmKernels(instance.exports, simd);
+}
+
+/**
+ * The kernels over the exports of an instantiated module with the raw ABI of wasm/assembly/index.ts
+ * (the names and signatures of `WasmExports`); `simd` says which build it is. instantiateWasm uses it
+ * for the AssemblyScript module; the emscripten build of native/kernels (bench/peers/emscripten)
+ * exports the same ABI.
+ */
+export function wasmKernels(instanceExports: object, simd: boolean): Kernels {
+  const exports = withTrapMessages(instanceExports as WasmExports);
   if ((exports.simd() === 1) !== simd) {
     throw new Error(`The wasm module given as the ${simd ? 'SIMD' : 'scalar'} build is the ${simd ? 'scalar' : 'SIMD'} build`);
   }
@@ -269,7 +280,7 @@ class WasmBases implements Bases {
   readonly V: number;
   readonly dimsPtr: number;
 
-  constructor(private readonly heap: Heap, private readonly registry: FinalizationRegistry<number> | null,
+  constructor(readonly heap: Heap, private readonly registry: FinalizationRegistry<number> | null,
               readonly n: number, dims: Int32Array, U?: Float32Array) {
     this.dims = Int32Array.from(dims);
     this.K = dims.length;
@@ -306,10 +317,9 @@ class WasmBases implements Bases {
     this.heap.put(this.U, U, this.n * this.D);
   }
 
-  readGrad(): Float32Array {
+  readGrad(out = new Float32Array(this.n * this.D)): Float32Array {
     this.live();
-    const out = new Float32Array(this.n * this.D);
-    this.heap.get(this.G, out);
+    this.heap.get(this.G, out, this.n * this.D);
     return out;
   }
 
@@ -334,7 +344,8 @@ function createKernels(heap: Heap, simd: boolean): Kernels {
     : new FinalizationRegistry<number>((ptr) => w.free(ptr));
 
   const own = (bases: Bases): WasmBases => {
-    if (!(bases instanceof WasmBases)) {
+    // Every wasm instance (simd, scalar, the emscripten peer) has its own memory and heap.
+    if (!(bases instanceof WasmBases) || bases.heap !== heap) {
       throw new TypeError('Expected bases created by this backend (createBases) for bases but received bases of another backend');
     }
     return bases.live();

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { int } from '../backend/validate.js';
+import { fail, int } from '../backend/validate.js';
 import type { Matrix } from '../matrix.js';
 import { checkSeed, STREAM, uniform } from '../random.js';
 
@@ -93,6 +93,7 @@ export interface LoadDigitsOptions {
 
 /** `count` digits drawn without replacement in a seeded random order. */
 export function loadDigits(options: LoadDigitsOptions = {}): Digits {
+  if (typeof options !== 'object' || options === null) fail('an options object { count, seed, offset }', 'options', options, TypeError);
   const all = allDigits(), total = all.labels.length;
   const offset = int('offset', options.offset ?? 0, 0, total);
   const count = int('count', options.count ?? total - offset, 1, total - offset);

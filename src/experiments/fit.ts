@@ -2,6 +2,7 @@
  * Small statistics shared by the experiments: least-squares lines and the 50 % crossing of a
  * success-rate curve.
  */
+import { finiteList } from '../backend/validate.js';
 
 /** A least-squares line y = slope x + intercept and its coefficient of determination. */
 export interface LineFit {
@@ -13,6 +14,7 @@ export interface LineFit {
 
 /** Ordinary least squares of y against x; null with fewer than two distinct x. */
 export function fitLine(x: readonly number[], y: readonly number[]): LineFit | null {
+  finiteList('y', y, finiteList('x', x).length);
   const m = x.length;
   if (m < 2 || new Set(x).size < 2) return null;
   const mx = x.reduce((a, b) => a + b, 0) / m, my = y.reduce((a, b) => a + b, 0) / m;
@@ -35,6 +37,7 @@ export function fitLine(x: readonly number[], y: readonly number[]): LineFit | n
  * previous grid value and this one.
  */
 export function crossing(N: readonly number[], rate: readonly number[]): number | null {
+  finiteList('rate', rate, finiteList('N', N).length);
   let found: number | null = null;
   for (let i = N.length - 1; i >= 0; i--) {
     if (rate[i] >= 0.5) found = N[i];

@@ -3,8 +3,8 @@
  * `J = d x_hat / d x_t` across noise levels for the trained DAE, the exact MoLRG denoiser and the
  * empirical (memorising) denoiser, averaged over noisy points `x_t = x0 + sigma eps`.
  */
-import { throwIfAborted, yieldToEventLoop } from '../abort.js';
-import { finite, int } from '../backend/validate.js';
+import { checkSignal, throwIfAborted, yieldToEventLoop } from '../abort.js';
+import { fail, finite, finiteList, int, size } from '../backend/validate.js';
 import { jacobian, numericalRank } from '../metrics/jacobian.js';
 import { lowRankDAE } from '../model/dae.js';
 import type { Denoiser } from '../model/denoiser.js';
@@ -12,6 +12,7 @@ import { empiricalDenoiser } from '../model/empirical.js';
 import { exactDenoiser } from '../model/exact.js';
 import { MoLRG } from '../model/molrg.js';
 import { checkSeed, deriveSeed, gaussian, STREAM } from '../random.js';
+import { checkCallback } from '../train/run.js';
 import { type DAESettings, fitBases } from './cells.js';
 
 /** Options of `jacobianRank`. */
@@ -91,11 +92,17 @@ export function jacobianRanks(
 /** Numerical rank of the denoiser Jacobian vs sigma (trained DAE, exact, empirical) on synthetic MoLRG data. */
 export async function jacobianRank(options: JacobianOptions): Promise<JacobianResult> {
   const start = Date.now();
+  if (typeof options !== 'object' || options === null) fail('an options object { K, n, d, N, sigma, seed, ... }', 'options', options, TypeError);
   const K = int('K', options.K, 1), n = int('n', options.n, 2), d = int('d', options.d, 1, n);
   const N = int('N', options.N, K);
-  const sigmas = [...options.sigma].map((s, i) => finite(`sigma[${i}]`, s, 0, Infinity, true));
+  size('N', N, n);
+  const sigmas = Array.from(finiteList('sigma', options.sigma), (s, i) => finite(`sigma[${i}]`, s, 0, Infinity, true));
+  if (!sigmas.length) fail('a non-empty list of noise levels', 'sigma', options.sigma);
   const points = int('points', options.points ?? 8, 1), relTol = finite('relTol', options.relTol ?? 1e-3, 0, 1, true);
+  size('points', points, n);
   const seed = checkSeed('seed', options.seed);
+  checkSignal('signal', options.signal);
+  checkCallback('onProgress', options.onProgress);
   const dae: DAESettings = { ...options.dae };
   throwIfAborted(options.signal, 'jacobianRank');
   const truth = new MoLRG({ n, K, d, seed: deriveSeed(seed, 0) });

@@ -3,7 +3,7 @@
  * DAE trained on N samples and the empirical (memorising) denoiser of the same N samples generate new
  * samples; the generalisation score counts those on the true support that are not copies.
  */
-import { finite, int } from '../backend/validate.js';
+import { fail, finite, finiteList, int, size } from '../backend/validate.js';
 import { checkSeed } from '../random.js';
 import type { DAESettings, MemorizationCellParams, ProjectedPoint, SampleScores } from './cells.js';
 import { runSweep, type SweepOptions } from './sweep.js';
@@ -71,13 +71,17 @@ function meanScores(list: SampleScores[]): SampleScores {
 /** Generalisation score vs training-set size for the trained DAE and the empirical denoiser. */
 export async function memorization(options: MemorizationOptions): Promise<MemorizationResult> {
   const start = Date.now();
+  if (typeof options !== 'object' || options === null) fail('an options object { K, n, d, N, seed, ... }', 'options', options, TypeError);
   const K = int('K', options.K, 1), n = int('n', options.n, 2), d = int('d', options.d, 1, n);
-  const Ns = [...options.N].map((N, i) => int(`N[${i}]`, N, K));
+  const Ns = Array.from(finiteList('N', options.N), (N, i) => int(`N[${i}]`, N, K));
+  if (!Ns.length) fail('a non-empty list', 'N', options.N);
   const trials = int('trials', options.trials ?? 1, 1), count = int('count', options.count ?? 100, 1);
+  size('count', count, n);
   const steps = int('steps', options.steps ?? 18, 1);
   const tauS = finite('tauS', options.tauS ?? 0.05, 0, Infinity, true), tauM = finite('tauM', options.tauM ?? 0.1, 0);
   const seed = checkSeed('seed', options.seed);
-  const scatterN = new Set(options.scatterN ?? [Math.min(...Ns), Math.max(...Ns)]);
+  const scatterN = new Set(options.scatterN === undefined ? [Math.min(...Ns), Math.max(...Ns)]
+    : Array.from(finiteList('scatterN', options.scatterN), (N, i) => int(`scatterN[${i}]`, N, 1)));
   const dae: DAESettings = { ...options.dae };
   const cells: MemorizationCellParams[] = [];
   for (const N of Ns) {

@@ -5,9 +5,9 @@
  * per class.
  */
 import { kmeans } from 'ml-kmeans';
-import { throwIfAborted } from '../abort.js';
+import { checkSignal, throwIfAborted } from '../abort.js';
 import { rawKernels } from '../backend/index.js';
-import { fail, int } from '../backend/validate.js';
+import { fail, int, size } from '../backend/validate.js';
 import type { Matrix } from '../matrix.js';
 import { clusteringAccuracy } from '../metrics/clustering.js';
 import { generalizationScore, supportError } from '../metrics/samples.js';
@@ -16,6 +16,7 @@ import { empiricalDenoiser } from '../model/empirical.js';
 import { checkSeed, deriveSeed } from '../random.js';
 import { sample } from '../sample/edm.js';
 import { trainDAE } from '../train/dae.js';
+import { checkCallback } from '../train/run.js';
 import { kSubspaces } from '../train/kss.js';
 import type { DAESettings } from './cells.js';
 import { DIGIT_COUNT, DIGIT_PIXELS, type Digits, loadDigits } from './digits.js';
@@ -161,6 +162,7 @@ const quantile = (a: ArrayLike<number>, q: number): number => {
 /** The MNIST experiment (needs the optional `mnist` package; see `loadDigits`). */
 export async function mnistExperiment(options: MnistOptions): Promise<MnistResult> {
   const start = Date.now();
+  if (typeof options !== 'object' || options === null) fail('an options object { seed, ... }', 'options', options, TypeError);
   const train = int('train', options.train ?? 5000, 10, DIGIT_COUNT);
   const K = int('K', options.K ?? 10, 1), d = int('d', options.d ?? 8, 1, DIGIT_PIXELS);
   const pp = options.preprocess ?? 'center+normalize';
@@ -169,8 +171,10 @@ export async function mnistExperiment(options: MnistOptions): Promise<MnistResul
   const dae: DAESettings = { steps: 300, ...options.dae };
   const perClass = [...(options.perClass ?? [5, 20, 80])].map((m, i) => int(`perClass[${i}]`, m, 1));
   const generate = int('generate', options.generate ?? 16, 1), nBasis = int('basisImages', options.basisImages ?? 6, 1, d);
+  size('generate', generate, DIGIT_PIXELS);
   const seed = checkSeed('seed', options.seed);
-  const { signal, onProgress } = options;
+  if (options.kmeans !== undefined && typeof options.kmeans !== 'boolean') fail('a boolean', 'kmeans', options.kmeans, TypeError);
+  const signal = checkSignal('signal', options.signal), onProgress = checkCallback<MnistOptions['onProgress']>('onProgress', options.onProgress);
   const steps = ['load', 'kss', 'dae', ...(options.kmeans === false ? [] : ['kmeans']), 'generate', ...perClass.map((m) => `generalization ${m}/class`)];
   let done = 0;
   const step = (name: string): void => onProgress?.({ done: ++done, total: steps.length, step: name });

@@ -102,6 +102,11 @@ function cellStats(d: number, N: number, values: number[], tau: number): PhaseCe
 
 /** The boundary of a grid: crossings per d, then least squares of N against d. */
 export function phaseBoundary(cells: readonly PhaseCell[]): PhaseBoundary {
+  if (!Array.isArray(cells)) fail('an array of cells { d, N, trials, rate }', 'cells', cells, TypeError);
+  cells.forEach((c, i) => {
+    if (typeof c !== 'object' || c === null) fail('a cell { d, N, trials, rate }', `cells[${i}]`, c, TypeError);
+    for (const key of ['d', 'N', 'trials', 'rate'] as const) finite(`cells[${i}].${key}`, c[key]);
+  });
   const ds = [...new Set(cells.map((c) => c.d))].sort((a, b) => a - b);
   const points: { d: number; N: number }[] = [];
   for (const d of ds) {
@@ -120,6 +125,7 @@ export function phaseBoundary(cells: readonly PhaseCell[]): PhaseBoundary {
  */
 export async function phaseTransition(options: PhaseOptions): Promise<PhaseResult> {
   const start = Date.now();
+  if (typeof options !== 'object' || options === null) fail('an options object { K, n, d, N, trials, method, seed, ... }', 'options', options, TypeError);
   const K = int('K', options.K, 1), n = int('n', options.n, 1), trials = int('trials', options.trials, 1);
   const ds = [...options.d].map((d, i) => int(`d[${i}]`, d, 1, n));
   const Ns = [...options.N].map((N, i) => int(`N[${i}]`, N, 1));

@@ -3,7 +3,9 @@
  * (`quick`: under a minute), as one JSON-serialisable result.
  */
 import { backendInfo } from '../backend/index.js';
-import { deriveSeed } from '../random.js';
+import { fail } from '../backend/validate.js';
+import { checkSeed, deriveSeed } from '../random.js';
+import { checkCallback } from '../train/run.js';
 import { hasDigits } from './digits.js';
 import { jacobianRank, type JacobianResult } from './jacobian.js';
 import { memorization, type MemorizationResult } from './memorization.js';
@@ -46,6 +48,12 @@ const range = (a: number, b: number, step = 1): number[] => Array.from({ length:
 
 /** Runs experiments 1-5 in order; on abort returns what finished (`complete: false`). */
 export async function reproduce(options: ReproduceOptions): Promise<ReproduceResult> {
+  if (typeof options !== 'object' || options === null) fail('an options object { seed, ... }', 'options', options, TypeError);
+  for (const key of ['quick', 'skipMnist'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') fail('a boolean', key, options[key], TypeError);
+  }
+  checkSeed('seed', options.seed);
+  checkCallback('onProgress', options.onProgress);
   const start = Date.now(), quick = options.quick ?? false, { seed, signal, workers } = options;
   const info = backendInfo();
   const result: ReproduceResult = {

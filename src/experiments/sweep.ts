@@ -7,10 +7,12 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { yieldToEventLoop } from '../abort.js';
+import { checkSignal, yieldToEventLoop } from '../abort.js';
 import { backendInfo } from '../backend/index.js';
-import { deriveSeed } from '../random.js';
-import { runTask, type TaskName, type TaskParams, type TaskResult } from './cells.js';
+import { fail, int } from '../backend/validate.js';
+import { checkSeed, deriveSeed } from '../random.js';
+import { checkCallback } from '../train/run.js';
+import { runTask, TASKS, type TaskName, type TaskParams, type TaskResult } from './cells.js';
 
 /** Progress of a sweep, reported after every finished cell. */
 export interface SweepProgress {
@@ -79,6 +81,13 @@ function abortedOutcome<R>(results: (R | null)[]): SweepOutcome<R> {
 export async function runSweep<T extends TaskName>(
   task: T, cells: readonly TaskParams<T>[], options: SweepOptions,
 ): Promise<SweepOutcome<TaskResult<T>>> {
+  if (!Object.hasOwn(TASKS, task)) fail(Object.keys(TASKS).map((t) => `'${t}'`).join(' or '), 'task', task);
+  if (!Array.isArray(cells)) fail('an array of cell parameters', 'cells', cells, TypeError);
+  if (typeof options !== 'object' || options === null) fail('an options object { seed, ... }', 'options', options, TypeError);
+  checkSeed('seed', options.seed);
+  if (options.workers !== undefined) int('workers', options.workers, 1);
+  checkSignal('signal', options.signal);
+  checkCallback('onProgress', options.onProgress);
   const { seed, signal, onProgress } = options;
   const workers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), cells.length));
   const results: (TaskResult<T> | null)[] = Array(cells.length).fill(null);

@@ -20,6 +20,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
  */
 export function parseCsv(text: string, options: CsvOptions = {}, source = 'CSV text'): Matrix {
   if (typeof text !== 'string') fail('a string', 'text', text, TypeError);
+  if (typeof options !== 'object' || options === null) fail('an options object { header, delimiter }', 'options', options, TypeError);
   const header = options.header ?? 'auto';
   if (header !== true && header !== false && header !== 'auto') fail("true, false or 'auto'", 'options.header', header);
   const delimiter = options.delimiter ?? ',';

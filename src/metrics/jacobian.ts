@@ -5,7 +5,7 @@
 import { componentConstants, identityCoefficient } from '../backend/js/constants.js';
 import { rawKernels } from '../backend/index.js';
 import { fail, finite } from '../backend/validate.js';
-import { checkMatrix, type Matrix } from '../matrix.js';
+import { checkMatrix, checkPoint, type Matrix } from '../matrix.js';
 import type { Denoiser } from '../model/denoiser.js';
 import type { EmpiricalDenoiser } from '../model/empirical.js';
 import { isLowRank, type LowRankDenoiser } from '../model/lowrank.js';
@@ -85,9 +85,7 @@ export function jacobian(denoiser: Denoiser, x: Float32Array | readonly number[]
     fail('a Denoiser', 'denoiser', denoiser, TypeError);
   }
   const n = denoiser.n;
-  if (!(x instanceof Float32Array) && !Array.isArray(x)) fail(`a Float32Array or an array of n = ${n} numbers`, 'x', x, TypeError);
-  if (x.length !== n) fail(`a point of length n = ${n}`, 'x', x);
-  const point = checkMatrix('x', { rows: 1, cols: n, data: Float32Array.from(x) }).data;
+  const point = checkPoint('x', x, n);
   finite('sigma', sigma, 0, Infinity, true);
   let J: Float64Array;
   if (isLowRank(denoiser)) J = lowRankJacobian(denoiser, point, sigma);

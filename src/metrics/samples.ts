@@ -3,7 +3,7 @@
  * training set (memorization), and the generalization score that combines them.
  */
 import { rawKernels } from '../backend/index.js';
-import { finite } from '../backend/validate.js';
+import { fail, finite } from '../backend/validate.js';
 import { checkMatrix, type Matrix } from '../matrix.js';
 import { checkBases } from '../model/molrg.js';
 
@@ -97,7 +97,11 @@ export interface GeneralizationResult {
 export function generalizationScore(
   samples: Matrix, train: Matrix, truthBases: readonly Matrix[], options: GeneralizationOptions = {},
 ): GeneralizationResult {
-  checkMatrix('samples', samples, { minRows: 1 });
+  // Shapes checked here so that errors name this function's arguments (supportError's are x, truthBases).
+  const U = checkBases('truthBases', truthBases);
+  const S = checkMatrix('samples', samples, { minRows: 1, cols: U[0].rows });
+  checkMatrix('train', train, { minRows: 1, cols: S.cols });
+  if (typeof options !== 'object' || options === null) fail('an options object { tauS, tauM }', 'options', options, TypeError);
   const tauS = finite('tauS', options.tauS ?? 0.05, 0, Infinity, true);
   const tauM = finite('tauM', options.tauM ?? 0.1, 0);
   const support = supportError(samples, truthBases);

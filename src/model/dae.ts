@@ -1,4 +1,5 @@
 /** The learnable low-rank denoising autoencoder (SPEC section 4). */
+import { fail } from '../backend/validate.js';
 import { checkBases, checkPrior } from './molrg.js';
 import { type LowRankDenoiser, lowRankDenoiser } from './lowrank.js';
 import type { Matrix } from '../matrix.js';
@@ -20,6 +21,7 @@ export interface DAEOptions {
  */
 export function lowRankDAE(bases: readonly Matrix[], options: DAEOptions = {}): LowRankDenoiser {
   const U = checkBases('bases', bases);
+  if (typeof options !== 'object' || options === null) fail('an options object { pi, lambda, delta }', 'options', options, TypeError);
   const p = checkPrior(U.length, options.pi, options.lambda, options.delta);
   return lowRankDenoiser('dae', U, p.pi, p.lambda, p.delta);
 }

@@ -18,6 +18,10 @@ export interface Denoiser {
    * (default 1, the VE convention; other schedules pass their s(t)).
    */
   denoise(x: Matrix, sigma: Levels, s?: Levels): Matrix;
-  /** The score grad log p_t(x_t) = (s D(x_t) - x_t) / gamma^2 by Tweedie's formula. */
+  /**
+   * The score grad log p_t(x_t) = (s D(x_t) - x_t) / gamma^2 by Tweedie's formula, computed in
+   * float64; a score beyond the float32 range (e.g. x ~ 1e30 at sigma = 1e-6: 1e41) is a RangeError
+   * naming sigma, never a silent Infinity.
+   */
   score(x: Matrix, sigma: Levels, s?: Levels): Matrix;
 }

@@ -3,7 +3,7 @@
  * itself, `D(x, sigma) = sum_i softmax_i(-||x - x^(i)||^2 / (2 sigma^2)) x^(i)`.
  */
 import { rawKernels } from '../backend/index.js';
-import { checkMatrix, type Matrix } from '../matrix.js';
+import { checkMatrix, checkPoint, type Matrix } from '../matrix.js';
 import type { Denoiser, Levels } from './denoiser.js';
 import { levels, tweedie } from './levels.js';
 
@@ -116,12 +116,12 @@ export function empiricalDenoiser(train: Matrix): EmpiricalDenoiser {
       return { rows: r.x.rows, cols: n, data: tweedie(r.x.data, r.out, n, r.sc, r.sig) };
     },
     weights(x, sigma) {
-      const row = checkMatrix('x', { rows: 1, cols: n, data: Float32Array.from(x) }, { cols: n });
+      const point = checkPoint('x', x, n);
       const sig = levels('sigma', sigma, 1)[0];
       const g = new Float32Array(N);
-      rawKernels().gemm(false, true, 1, N, n, 1, row.data, X, 0, g);
+      rawKernels().gemm(false, true, 1, N, n, 1, point, X, 0, g);
       const w = new Float64Array(N);
-      softmax(Float64Array.from(row.data), g, sig, w);
+      softmax(Float64Array.from(point), g, sig, w);
       return w;
     },
   };

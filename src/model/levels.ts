@@ -26,12 +26,25 @@ export function levels(name: string, value: Levels | undefined, B: number, fallb
   return out;
 }
 
-/** Tweedie's formula (SPEC section 3): score = (s D(x_t) - x_t) / gamma^2, gamma = s sigma, per row. */
+/** Largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Tweedie's formula (SPEC section 3): score = (s D(x_t) - x_t) / gamma^2, gamma = s sigma, per row,
+ * in float64. A score beyond the float32 range (|x_t - s D| / gamma^2 > 3.4e38, e.g. x ~ 1e30 at
+ * sigma = 1e-6) is a RangeError naming sigma, never a silent Infinity.
+ */
 export function tweedie(x: Float32Array, D: Float32Array, n: number, s: Float32Array, sigma: Float32Array): Float32Array {
   const out = new Float32Array(x.length);
   for (let b = 0; b < s.length; b++) {
     const sb = s[b], g2 = (sb * sigma[b]) ** 2;
-    for (let i = b * n; i < (b + 1) * n; i++) out[i] = (sb * D[i] - x[i]) / g2;
+    for (let i = b * n; i < (b + 1) * n; i++) {
+      const v = (sb * D[i] - x[i]) / g2;
+      if (!(Math.abs(v) <= FLOAT32_MAX)) {
+        throw new RangeError(`Expected a noise level whose score fits float32 (|score| <= 3.4e38) for sigma but received ${sigma[b]} at row ${b}: the score there is ${v.toExponential(2)} (use a larger sigma or rescale x)`);
+      }
+      out[i] = v;
+    }
   }
   return out;
 }

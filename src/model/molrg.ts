@@ -4,7 +4,7 @@
  */
 import { rawKernels } from '../backend/index.js';
 import type { Prior } from '../backend/types.js';
-import { fail, finite, int } from '../backend/validate.js';
+import { fail, finite, int, size } from '../backend/validate.js';
 import { checkMatrix, type Matrix, stack, unstack } from '../matrix.js';
 import { checkSeed, gaussian, STREAM, uniform } from '../random.js';
 
@@ -70,10 +70,12 @@ export function checkBases(name: string, bases: unknown): Matrix[] {
   });
 }
 
-function perComponent(name: string, value: number | readonly number[] | undefined, K: number, fallback: number): number[] {
+/** A per-component value: undefined (the fallback), one number for all K, or an array of K numbers. */
+export function perComponent(name: string, value: unknown, K: number, fallback: number): number[] {
   if (value === undefined) return Array(K).fill(fallback);
   if (typeof value === 'number') return Array(K).fill(value);
-  if (!Array.isArray(value) || value.length !== K) fail(`a number or an array of K = ${K} numbers`, name, value, TypeError);
+  if (!Array.isArray(value)) fail(`a number or an array of K = ${K} numbers`, name, value, TypeError);
+  if (value.length !== K) fail(`a number or an array of K = ${K} numbers`, name, value);
   return [...value];
 }
 
@@ -136,9 +138,12 @@ export class MoLRG {
       this.dims = this.bases.map((b) => b.cols);
     } else {
       const n = int('n', options.n, 1), K = int('K', options.K, 1);
+      size(n >= K ? 'n' : 'K', n, K); // every component has at least one column: U [n, D] with D >= K
       const dims = perComponent('d', options.d, K, 0).map((d, k) => int(`d[${k}]`, d, 1, n));
+      size('d', n, dims.reduce((a, b) => a + b, 0));
       const seed = checkSeed('seed', options.seed);
       const orthogonal = options.orthogonal ?? false;
+      if (typeof orthogonal !== 'boolean') fail('a boolean', 'orthogonal', orthogonal, TypeError);
       if (orthogonal && dims.reduce((a, b) => a + b, 0) > n) {
         fail(`sum of d_k <= n = ${n} with orthogonal subspaces`, 'd', `[${dims.join(', ')}]`);
       }
@@ -165,7 +170,7 @@ export class MoLRG {
 
   /** N samples and their component labels; the same seed gives the same samples on every backend. */
   sample(N: number, seed: number): { x: Matrix; labels: Int32Array } {
-    int('N', N, 0);
+    size('N', int('N', N, 0), this.n);
     checkSeed('seed', seed);
     const { n, K } = this;
     const u = uniform(N, seed, STREAM.labels);

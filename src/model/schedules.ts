@@ -80,6 +80,7 @@ export function schedule(value: ScheduleName | Schedule = 've', name = 'schedule
  */
 export function trainingLevels(which: ScheduleName | Schedule, draws: Float32Array | readonly number[]): { s: Float32Array; sigma: Float32Array } {
   const sch = schedule(which);
+  if (!(draws instanceof Float32Array) && !Array.isArray(draws)) fail('a Float32Array or an array of numbers', 'draws', draws, TypeError);
   const B = draws.length;
   const s = new Float32Array(B), sigma = new Float32Array(B);
   for (let b = 0; b < B; b++) {

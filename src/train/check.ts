@@ -2,8 +2,9 @@
  * Argument checks shared by `trainDAE` and `kSubspaces`, in the library's one error dialect
  * (`Expected <what> for <argument> but received <value>`).
  */
-import { fail, int } from '../backend/validate.js';
+import { fail, int, size } from '../backend/validate.js';
 import { checkMatrix, type Matrix } from '../matrix.js';
+import { perComponent } from '../model/molrg.js';
 
 /** Training data: a Matrix `[N, n]` of finite values with N >= minRows and n >= 1. */
 export function checkData(name: string, x: unknown, minRows = 1): Matrix {
@@ -14,11 +15,9 @@ export function checkData(name: string, x: unknown, minRows = 1): Matrix {
 
 /** `d`: one subspace dimension for all K components or one per component, each in [1, n]. */
 export function checkDims(name: string, d: unknown, K: number, n: number): number[] {
-  let dims: number[];
-  if (typeof d === 'number') dims = Array(K).fill(d);
-  else if (Array.isArray(d) && d.length === K) dims = [...d];
-  else fail(`a number or an array of K = ${K} numbers`, name, d, TypeError);
-  return dims.map((v, k) => int(typeof d === 'number' ? name : `${name}[${k}]`, v, 1, n));
+  if (d === undefined) fail(`a number or an array of K = ${K} numbers`, name, d, TypeError);
+  size('K', n, K); // U [n, D] with D >= K must stay addressable
+  return perComponent(name, d, K, 0).map((v, k) => int(typeof d === 'number' ? name : `${name}[${k}]`, v, 1, n));
 }
 
 /** An optional integer option with a default. */

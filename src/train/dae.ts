@@ -15,7 +15,7 @@
 import { throwIfAborted, checkSignal } from '../abort.js';
 import { rawKernels } from '../backend/index.js';
 import type { Bases, Prior, StiefelOptions } from '../backend/types.js';
-import { fail, finite, int } from '../backend/validate.js';
+import { fail, finite, finiteGradient, finiteLoss, int, size } from '../backend/validate.js';
 import { type Matrix, stack, unstack } from '../matrix.js';
 import { checkBases, checkPrior } from '../model/molrg.js';
 import { dataSigma, type LossWeighting, lossWeight, schedule, type ScheduleName, trainingLevels } from '../model/schedules.js';
@@ -23,7 +23,7 @@ import { checkSeed, deriveSeed, gaussian, STREAM } from '../random.js';
 import { checkData, checkDims, intOption } from './check.js';
 import { checkKSubspaces, type KSubspacesOptions, kSubspacesWork } from './kss.js';
 import { checkCallback, runAsync, runSync, type Work } from './run.js';
-import { gatherRows, topSubspaces, warmStart } from './subspace.js';
+import { gatherRows, topSubspaces, unitScale, warmStart } from './subspace.js';
 
 /**
  * Initial bases: `auto` (default: `pca` for K = 1, `kss` for K > 1), `kss` (K-subspaces with its
@@ -135,6 +135,13 @@ interface Checked {
   schedule: ScheduleName;
   weighting: LossWeighting;
   sigmaData: number;
+  /** The kernels see x / scale, sigma / scale, lambda / scale^2, delta / scale (a power of two). */
+  scale: number;
+  /**
+   * The kernels' weights are weight(sigma) scale^2 / lossScale (a power of two, 1 unless the scale is
+   * extreme): the optimiser steps on the loss divided by lossScale; reported losses are multiplied back.
+   */
+  lossScale: number;
   prior: { pi: number[]; lambda: number[]; delta: number };
   evalSize: number;
   logEvery: number;
@@ -184,9 +191,18 @@ function checkTrain(x: unknown, options: unknown): Checked {
   // root-mean-square about zero, the mean of the MoLRG model.
   const sigmaData = dataSigma(data) || Math.sqrt(data.data.reduce((a, v) => a + v * v, 0) / data.data.length);
   if (weighting === 'edm' && !(sigmaData > 0)) fail('data that is not all zeros (edm weighting)', 'x', 'all zeros');
+  const batch = intOption('batch', o.batch, 64, 1);
+  size('batch', batch, n);
+  // Extreme scales (docs/kernels.md): the same loss in units where the noisy data x0 + sigma eps is
+  // O(1) at the median training noise level, with the weight of that level brought back to O(1) when
+  // it would leave [2^-40, 2^40].
+  const median = sch.sigma(sch.trainingTime(sch.draws === 'normal' ? 0 : 0.5));
+  const { x: unit, scale } = unitScale(data, median);
+  const typical = scale * scale * lossWeight(weighting, median, sigmaData || 1);
+  const lossScale = typical >= 2 ** -40 && typical <= 2 ** 40 ? 1 : 2 ** Math.round(Math.log2(typical));
   return {
-    x: data, K, dims, steps,
-    batch: intOption('batch', o.batch, 64, 1),
+    x: unit, K, dims, steps,
+    batch,
     optimizer: { method, lr, momentum, beta1: 0.9, beta2: 0.999, eps: 1e-8, retraction: oneOf('retraction', o.retraction, ['qr', 'polar'] as const, 'qr') },
     warmup: intOption('warmup', o.warmup, Math.round(steps / 20)),
     init,
@@ -196,6 +212,8 @@ function checkTrain(x: unknown, options: unknown): Checked {
     schedule: sch.name,
     weighting,
     sigmaData,
+    scale,
+    lossScale,
     prior: checkPrior(K, o.pi, o.lambda, o.delta),
     evalSize: intOption('evalSize', o.evalSize, Math.max(N, 512), 1),
     logEvery: intOption('logEvery', o.logEvery, Math.max(1, Math.round(steps / 100)), 1),
@@ -206,26 +224,43 @@ function checkTrain(x: unknown, options: unknown): Checked {
 
 /** Learning rate at step t (0-based): linear warm-up over `warmup` steps, then cosine decay towards 0. */
 export function learningRate(lr: number, t: number, steps: number, warmup: number): number {
+  finite('lr', lr, 0, Infinity, true);
+  int('t', t);
+  int('steps', steps, 1);
+  int('warmup', warmup);
   if (t < warmup) return (lr * (t + 1)) / warmup;
   const span = Math.max(1, steps - warmup);
   return 0.5 * lr * (1 + Math.cos((Math.PI * (t - warmup)) / span));
 }
 
+/** The kernel inputs of one minibatch: `x0, eps [B, n]`, `s, sigma, weight [B]`. */
+interface Batch {
+  readonly x0: Float32Array;
+  readonly eps: Float32Array;
+  readonly s: Float32Array;
+  readonly sigma: Float32Array;
+  readonly weight: Float32Array;
+}
+
 /**
- * One minibatch of draws (SPEC section 4): sample indices, noise levels and noise for draws
- * `first .. first + B - 1` of the streams of `seed`. Draw j of a stream always gives the same
- * (i, sigma, eps), whatever the batch boundaries.
+ * B draws (SPEC section 4): sample indices, noise levels and noise for draws `first .. first + B - 1`
+ * of the streams of `seed`. Draw j of a stream always gives the same (i, sigma, eps), whatever the
+ * batch boundaries, so training fills the draws of several steps at once (`batches`).
  */
-class Draws {
+class Draws implements Batch {
   readonly x0: Float32Array;
   readonly eps: Float32Array;
   readonly weight: Float32Array;
-  s: Float32Array;
-  sigma: Float32Array;
+  readonly s: Float32Array;
+  readonly sigma: Float32Array;
   private readonly u: Float32Array;
   private readonly z: Float32Array;
+  /** One view per data row: copying from a view made once is several times faster than a fresh subarray. */
+  private readonly rows: Float32Array[];
 
   constructor(private readonly c: Checked, readonly B: number) {
+    const { rows: N, cols: n, data } = c.x;
+    this.rows = Array.from({ length: N }, (_, i) => data.subarray(i * n, (i + 1) * n));
     this.x0 = new Float32Array(B * c.x.cols);
     this.eps = new Float32Array(B * c.x.cols);
     this.weight = new Float32Array(B);
@@ -235,27 +270,42 @@ class Draws {
     this.z = new Float32Array(B);
   }
 
+  /** Views of consecutive batches of `size` draws (size divides B), valid across fills. */
+  batches(size: number): Batch[] {
+    const n = this.c.x.cols, view = (a: Float32Array, j: number, w: number): Float32Array => a.subarray(j * size * w, (j + 1) * size * w);
+    return Array.from({ length: this.B / size }, (_, j) => ({
+      x0: view(this.x0, j, n), eps: view(this.eps, j, n), s: view(this.s, j, 1), sigma: view(this.sigma, j, 1), weight: view(this.weight, j, 1),
+    }));
+  }
+
   /**
-   * Fills the batch. `cover`: sample indices run through 0..N-1 in order (the evaluation set) instead
+   * Fills the draws. `cover`: sample indices run through 0..N-1 in order (the evaluation set) instead
    * of being drawn. Weights are divided by `scale` (the batch size: lossGrad returns sums).
    */
   fill(seed: number, first: number, scale: number, cover = false): void {
-    const { c, B } = this, { rows: N, cols: n, data } = c.x, kern = rawKernels();
+    const { c, B, rows } = this, { rows: N, cols: n } = c.x, kern = rawKernels();
     kern.uniforms(this.u, seed, STREAM.trainIndex, first);
     if (schedule(c.schedule).draws === 'normal') kern.normals(this.z, seed, STREAM.trainSigma, first);
     else kern.uniforms(this.z, seed, STREAM.trainSigma, first);
     kern.normals(this.eps, seed, STREAM.trainNoise, first * n);
     for (let b = 0; b < B; b++) {
       const i = cover ? (first + b) % N : Math.min(N - 1, Math.floor(this.u[b] * N));
-      this.x0.set(data.subarray(i * n, (i + 1) * n), b * n);
+      this.x0.set(rows[i], b * n);
     }
-    ({ s: this.s, sigma: this.sigma } = trainingLevels(c.schedule, this.z));
-    for (let b = 0; b < B; b++) this.weight[b] = lossWeight(c.weighting, this.sigma[b], c.sigmaData) / scale;
+    const levels = trainingLevels(c.schedule, this.z);
+    this.s.set(levels.s);
+    this.sigma.set(levels.sigma);
+    // Weights in float64 from the true sigma, then sigma in the kernels' units (exact: powers of two).
+    for (let b = 0; b < B; b++) {
+      this.weight[b] = (lossWeight(c.weighting, this.sigma[b], c.sigmaData) / (c.lossScale * scale)) * c.scale * c.scale;
+      this.sigma[b] /= c.scale;
+    }
   }
 }
 
-function kernelPrior(p: Checked['prior']): Prior {
-  return { logPi: Float64Array.from(p.pi, Math.log), lambda: Float64Array.from(p.lambda), delta: p.delta };
+function kernelPrior(c: Checked): Prior {
+  const p = c.prior, s2 = c.scale * c.scale;
+  return { logPi: Float64Array.from(p.pi, Math.log), lambda: Float64Array.from(p.lambda, (l) => l / s2), delta: p.delta / c.scale };
 }
 
 /** Mean weighted loss of the bases over the fixed evaluation set (draws of the evaluation seed). */
@@ -268,7 +318,7 @@ function evaluate(c: Checked, bases: Bases, prior: Prior, evalSeed: number): num
     if (m < B) draws.weight.fill(0, m);
     total += kern.lossGrad(draws.x0, draws.eps, B, draws.s, draws.sigma, draws.weight, bases, prior);
   }
-  return total;
+  return finiteLoss('x', total * c.lossScale);
 }
 
 /** The initial stacked bases `U [n, D]` of one restart. */
@@ -302,18 +352,22 @@ interface Single { U: Float32Array; loss: number; initialLoss: number; history: 
 
 /** One restart: initialise, train `steps` steps, evaluate. */
 function* restartWork(c: Checked, r: number, evalSeed: number): Work<Single> {
-  const seed = deriveSeed(c.seed, r + 1), kern = rawKernels(), prior = kernelPrior(c.prior);
+  const seed = deriveSeed(c.seed, r + 1), kern = rawKernels(), prior = kernelPrior(c);
   const U0 = yield* initialBases(c, seed);
   const bases = kern.createBases(c.x.cols, Int32Array.from(c.dims), U0);
   try {
     kern.retract(bases, c.optimizer.retraction);
     const initialLoss = evaluate(c, bases, prior, evalSeed);
-    const draws = new Draws(c, c.batch), history: { step: number; loss: number }[] = [];
+    // The draws of `chunk` steps at once (about 2^18 noise values): fewer kernel calls per step.
+    const chunk = Math.max(1, Math.min(c.steps, Math.floor(2 ** 18 / (c.batch * c.x.cols))));
+    const draws = new Draws(c, chunk * c.batch), batches = draws.batches(c.batch), history: { step: number; loss: number }[] = [];
     let acc = 0, count = 0;
     for (let t = 0; t < c.steps; t++) {
-      throwIfAborted(c.signal, `training at step ${t} of ${c.steps}`);
-      draws.fill(seed, t * c.batch, c.batch);
-      acc += kern.lossGrad(draws.x0, draws.eps, c.batch, draws.s, draws.sigma, draws.weight, bases, prior);
+      if (c.signal?.aborted) throwIfAborted(c.signal, `training at step ${t} of ${c.steps}`);
+      if (t % chunk === 0) draws.fill(seed, t * c.batch, c.batch);
+      const d = batches[t % chunk];
+      const loss = kern.lossGrad(d.x0, d.eps, c.batch, d.s, d.sigma, d.weight, bases, prior);
+      acc += finiteGradient('x', bases, loss) * c.lossScale;
       count++;
       const lr = learningRate(c.optimizer.lr, t, c.steps, c.warmup);
       if (lr > 0) kern.stiefelStep(bases, { ...c.optimizer, lr });
@@ -362,6 +416,13 @@ function* trainWork(c: Checked): Work<TrainDAEResult> {
  * the default recipe's initialisation (see the file comment), and returns the bases of the restart
  * with the lowest evaluation loss. Resolves asynchronously, giving the event loop a turn every few
  * milliseconds so that `signal` can cancel it; `trainDAESync` is the blocking form.
+ *
+ * Scale: the kernels see the data divided by a power of two near the RMS entry of the noisy data
+ * x0 + sigma eps at the median training noise level, with sigma, lambda, delta and the loss weights
+ * converted exactly (the same loss), so any finite float32 data trains without float32 overflow or
+ * underflow of weights and losses; losses are reported in the caller's units (float64). Where the loss or its gradient still cannot be represented in float32 (noise
+ * levels ~1e-20 of the data scale with a misfit model) training stops with a RangeError naming `x`,
+ * never a silent Infinity / NaN or a reset basis.
  */
 export function trainDAE(x: Matrix, options: TrainDAEOptions): Promise<TrainDAEResult> {
   try {

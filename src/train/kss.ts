@@ -18,7 +18,7 @@ import { checkData, checkDims, intOption } from './check.js';
 import { checkSignal, throwIfAborted } from '../abort.js';
 import { checkCallback, runAsync, runSync, type Work } from './run.js';
 import { DEFAULT_NEIGHBORS, spectralLabels } from './spectral.js';
-import { gatherRows, GRAM_MAX_N, type Group, topSubspaces, warmStart } from './subspace.js';
+import { gatherRows, GRAM_MAX_N, type Group, topSubspaces, unitScale, warmStart } from './subspace.js';
 
 /** How K-subspaces starts: TSC spectral clustering, random orthonormal bases, residual seeding, or given bases. */
 export type KSubspacesInit = 'spectral' | 'random' | 'residual' | readonly Matrix[];
@@ -354,8 +354,14 @@ function* initialFit(c: Checked, r: number, seed: number, energies: Float64Array
   return { U, warm: warmStarts(U, n, dims, seed) };
 }
 
-/** The K-subspaces computation over all restarts, as resumable work. */
-export function* kSubspacesWork(c: Checked): Work<KSubspacesResult> {
+/**
+ * The K-subspaces computation over all restarts, as resumable work. It runs on the data divided by
+ * a power of two (`unitScale`), so it works at any finite data scale; energies are reported in the
+ * caller's units.
+ */
+export function* kSubspacesWork(checked: Checked): Work<KSubspacesResult> {
+  const { x, scale } = unitScale(checked.x), s2 = scale * scale, report = checked.onProgress;
+  const c: Checked = { ...checked, x, onProgress: report && ((p) => report({ ...p, objective: p.objective * s2 })) };
   const energies = rowEnergies(c.x);
   let total = 0;
   for (let i = 0; i < energies.length; i++) total += energies[i];
@@ -373,11 +379,11 @@ export function* kSubspacesWork(c: Checked): Work<KSubspacesResult> {
   return {
     bases: w.U.map((u, k) => ({ rows: n, cols: c.dims[k], data: u })),
     labels: w.labels,
-    objective: w.objective,
-    residual: Math.max(0, total - w.objective),
+    objective: w.objective * s2,
+    residual: Math.max(0, total - w.objective) * s2,
     iterations: w.iterations,
     restart,
-    objectives,
+    objectives: objectives.map((o) => o * s2),
   };
 }
 
@@ -386,6 +392,10 @@ export function* kSubspacesWork(c: Checked): Work<KSubspacesResult> {
  * initialisation and residual-seeded restarts by default, and returns the best restart's bases,
  * labels and objective. Resolves asynchronously, giving the event loop a turn every few
  * milliseconds so that `signal` can cancel it; `kSubspacesSync` is the blocking form.
+ *
+ * Scale: the result does not depend on the data scale, and any finite float32 data works (1e-38 ..
+ * 3e38): the computation runs on the data divided by a power of two near its RMS entry, and
+ * `objective` / `residual` come back in the caller's units (float64). Non-finite data is a RangeError.
  */
 export function kSubspaces(x: Matrix, options: KSubspacesOptions): Promise<KSubspacesResult> {
   try {

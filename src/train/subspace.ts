@@ -22,6 +22,23 @@ export const GRAM_MAX_N = 64;
 /** Extra columns carried by the subspace iteration (faster, more reliable convergence). */
 export const OVERSAMPLE = 8;
 
+/**
+ * The data divided by a power of two `scale` near its root-mean-square entry (exact in float32), so
+ * that products and squares of entries (Gram matrices, projection energies, losses) stay far from
+ * the float32 limits at any data scale; scale-invariant results (subspaces, labels) are unchanged,
+ * and energies convert back to the caller's units in float64 by `scale^2`. With `noise`, the scale
+ * is that of the noisy data `x + noise eps` (the RMS sqrt(rms^2 + noise^2)). All-zero: scale 1.
+ */
+export function unitScale(x: Matrix, noise = 0): { x: Matrix; scale: number } {
+  let sum = 0;
+  for (let i = 0; i < x.data.length; i++) sum += x.data[i] * x.data[i];
+  const rms = Math.sqrt(sum / Math.max(1, x.data.length) + noise * noise);
+  const scale = rms > 0 ? 2 ** Math.round(Math.log2(rms)) : 1;
+  if (scale === 1) return { x, scale };
+  const inv = 1 / scale;
+  return { x: { rows: x.rows, cols: x.cols, data: x.data.map((v) => v * inv) }, scale };
+}
+
 /** Rows `idx` of `x` as one contiguous `[m, n]` array. */
 export function gatherRows(x: Matrix, idx: ArrayLike<number>): Float32Array {
   const n = x.cols, out = new Float32Array(idx.length * n);

@@ -38,7 +38,11 @@ export class ArrayBases implements Bases {
 
   read(): Float32Array { return this.U.slice(); }
   write(U: Float32Array): void { this.U.set(U); }
-  readGrad(): Float32Array { return this.grad.slice(); }
+  readGrad(out?: Float32Array): Float32Array {
+    if (!out) return this.grad.slice();
+    out.set(this.grad);
+    return out;
+  }
   resetOptimizer(): void { this.m.fill(0); this.v.fill(0); this.t = 0; }
   dispose(): void { /* garbage-collected memory: nothing to release */ }
 }
