@@ -33,7 +33,7 @@ export function gaussian(count: number, seed: number, stream: number, offset = 0
   return out;
 }
 
-/** `count` uniforms in (0, 1) of (seed, stream), starting at element `offset`. */
+/** `count` uniforms in (0, 1] of (seed, stream), starting at element `offset` (1 when a word is >= 2^32 - 128, as float32 rounds up). */
 export function uniform(count: number, seed: number, stream: number, offset = 0): Float32Array {
   const out = new Float32Array(count);
   rawKernels().uniforms(out, seed, stream, offset);

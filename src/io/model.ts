@@ -147,11 +147,15 @@ export function decodeModel(bytes: Uint8Array, source = '(bytes)'): ModelFile {
   const K = Number(meta.K);
   if (typeof meta.K !== 'string' || !/^[1-9]\d*$/.test(meta.K) || !Number.isSafeInteger(K)) bad('__metadata__.K, a positive integer', JSON.stringify(meta.K));
 
-  // Tensors: exactly U.0 .. U.{K-1} and pi, each within the data buffer.
+  // Tensors: exactly U.0 .. U.{K-1} and pi, each within the data buffer. Nothing of size K is
+  // allocated (a damaged K can claim billions): names are checked by pattern, and the tensors are
+  // read in order until the first missing one.
   const dataStart = 8 + N, dataLength = size - dataStart;
-  const names = [...Array.from({ length: K }, (_, k) => `U.${k}`), 'pi'];
   for (const key of Object.keys(header)) {
-    if (key !== '__metadata__' && !names.includes(key)) bad(`only the tensors U.0 .. U.${K - 1} and pi`, `a tensor named ${JSON.stringify(key)}`);
+    const k = /^U\.(0|[1-9]\d*)$/.exec(key)?.[1];
+    if (key !== '__metadata__' && key !== 'pi' && !(k !== undefined && Number(k) < K)) {
+      bad(`only the tensors U.0 .. U.${K - 1} and pi`, `a tensor named ${JSON.stringify(key)}`);
+    }
   }
   const spans: { name: string; begin: number; end: number }[] = [];
   const tensor = (name: string, rank: number) => {
@@ -174,7 +178,8 @@ export function decodeModel(bytes: Uint8Array, source = '(bytes)'): ModelFile {
     spans.push({ name, begin, end });
     return { shape: shape as number[], begin, count, itemSize: itemSize as 4 | 8 };
   };
-  const Us = Array.from({ length: K }, (_, k) => tensor(`U.${k}`, 2));
+  const Us: ReturnType<typeof tensor>[] = [];
+  for (let k = 0; k < K; k++) Us.push(tensor(`U.${k}`, 2));
   const piT = tensor('pi', 1);
   const n = Us[0].shape[0];
   Us.forEach((u, k) => { if (u.shape[0] !== n) bad(`${n} rows (the ambient dimension) for U.${k}`, `shape ${JSON.stringify(u.shape)}`); });
