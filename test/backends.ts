@@ -1,12 +1,15 @@
 /**
  * Every backend variant this machine can run, for the shared kernel table: js; wasm with and without
  * SIMD; native at each ISA the CPU has. A variant that cannot load is a failure, not a skip, unless
- * MOLRG_TEST_BACKENDS narrows the list (e.g. `MOLRG_TEST_BACKENDS=js,wasm`).
+ * MOLRG_TEST_BACKENDS narrows the list (e.g. `MOLRG_TEST_BACKENDS=js,wasm`). The optional emscripten
+ * build of native/kernels (bench/peers/emscripten, issue 6) joins when it has been built, or when
+ * named in MOLRG_TEST_BACKENDS (then a missing build is a failure).
  */
 import { createJsKernels } from '../src/backend/js/index.js';
 import { loadNative, nativeIsas, setNativeIsa } from '../src/backend/native.js';
 import type { Kernels } from '../src/backend/types.js';
 import { loadWasm } from '../src/backend/wasm.js';
+import { emscriptenWasmPath, loadEmscripten } from '../bench/peers/emscripten/load.js';
 
 export interface Variant {
   label: string;
@@ -15,7 +18,8 @@ export interface Variant {
   activate(): void;
 }
 
-const wanted = (process.env.MOLRG_TEST_BACKENDS ?? 'js,wasm,native').split(',');
+const narrowed = process.env.MOLRG_TEST_BACKENDS;
+const wanted = (narrowed ?? 'js,wasm,native').split(',');
 
 export function variants(): Variant[] {
   const out: Variant[] = [];
@@ -29,6 +33,14 @@ export function variants(): Variant[] {
     const kernels = loadNative();
     for (const isa of nativeIsas()) {
       out.push({ label: `native/${isa}`, kernels, activate: () => setNativeIsa(isa) });
+    }
+  }
+  if (narrowed === undefined || wanted.includes('emscripten')) {
+    const kernels = loadEmscripten('simd');
+    if (kernels) {
+      out.push({ label: 'emscripten/simd128', kernels, activate() {} });
+    } else if (wanted.includes('emscripten')) {
+      throw new Error(`The emscripten variant needs ${emscriptenWasmPath('simd')}; run \`node bench/peers/emscripten/build.mjs\``);
     }
   }
   return out;
