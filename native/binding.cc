@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -69,18 +70,77 @@ std::string describe(const Napi::Value& v) {
 
 [[noreturn]] void rangeError(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
 
+// A word-wise digest of a buffer: tells whether a kernel wrote to a private copy. Every step is a
+// bijection of the state, so a change of any one word always changes the digest.
+uint64_t digest(const unsigned char* p, size_t n) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+  auto mix = [&h](uint64_t w) {
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    mix(w);
+  }
+  uint64_t tail = 0;
+  if (i < n) std::memcpy(&tail, p + i, n - i);
+  mix(tail);
+  return h;
+}
+
 // One kernel call: arguments already checked; execute() is plain C++ (runs on any thread).
+//
+// An async call runs while JavaScript goes on, and N-API cannot stop JavaScript from writing to,
+// transferring (detaching) or resizing an array meanwhile: a kernel working in the caller's memory
+// could then read or write memory that is no longer the array's. So an async job works on private
+// copies made when it is called; when it finishes (on the main thread) the copies the kernel changed
+// are written back, unless their array was detached or resized meanwhile: then the Promise rejects.
 struct Job {
+  struct Copy {
+    Napi::ObjectReference array;  // keeps the typed array alive until the copy is written back
+    std::unique_ptr<std::max_align_t[]> data;
+    size_t bytes;
+    uint64_t digest;  // of the data as copied in
+  };
+
   virtual ~Job() = default;
   virtual void execute() = 0;
   virtual Napi::Value result(Napi::Env env) { return env.Undefined(); }
-  std::vector<napi_value> arrays;            // the typed arrays it touches (kept alive when async)
-  std::vector<Napi::ObjectReference> pinned;
+
+  void* keepCopy(Napi::TypedArray array, const void* from, size_t bytes) {
+    Copy c{Napi::Persistent(static_cast<Napi::Object>(array)),
+           std::unique_ptr<std::max_align_t[]>(new std::max_align_t[(bytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t)]),
+           bytes, 0};
+    std::memcpy(c.data.get(), from, bytes);
+    c.digest = digest(reinterpret_cast<const unsigned char*>(c.data.get()), bytes);
+    copies.push_back(std::move(c));
+    return copies.back().data.get();
+  }
+
+  // Writes the changed copies back; a message when an array the kernel wrote is no longer there.
+  std::string writeBack() {
+    for (Copy& c : copies) {
+      const unsigned char* d = reinterpret_cast<const unsigned char*>(c.data.get());
+      if (digest(d, c.bytes) == c.digest) continue;  // an input: not written by the kernel
+      Napi::TypedArray t = c.array.Value().As<Napi::TypedArray>();
+      if (t.ByteLength() != c.bytes) {
+        return "molrg native: an output array of an async call was detached or resized before the call "
+               "finished (do not transfer or resize the arrays of a pending Promise); its results are lost";
+      }
+      std::memcpy(static_cast<unsigned char*>(t.ArrayBuffer().Data()) + t.ByteOffset(), d, c.bytes);
+    }
+    return {};
+  }
+
+  std::vector<Copy> copies;  // async only
 };
 
 class Args {
  public:
-  Args(const Napi::CallbackInfo& info, Job& job) : info_(info), job_(job) {}
+  // copy: give the job private copies of the arrays (async calls, see Job).
+  Args(const Napi::CallbackInfo& info, Job& job, bool copy = false) : info_(info), job_(job), copy_(copy) {}
 
   Napi::Env env() const { return info_.Env(); }
   Napi::Value at(size_t i) const { return i < info_.Length() ? info_[i] : env().Undefined(); }
@@ -137,8 +197,8 @@ class Args {
     }
     Napi::TypedArrayOf<T> t = v.As<Napi::TypedArrayOf<T>>();
     *length = t.ElementLength();
-    job_.arrays.push_back(v);
-    return *length == 0 ? nullptr : t.Data();
+    if (*length == 0) return nullptr;
+    return copy_ ? static_cast<T*>(job_.keepCopy(t, t.Data(), *length * sizeof(T))) : t.Data();
   }
 
   template <class T>
@@ -191,6 +251,7 @@ class Args {
  private:
   const Napi::CallbackInfo& info_;
   Job& job_;
+  bool copy_;
 };
 
 // Checked products of sizes (the binding's defence against overflow in m * n * k).
@@ -213,9 +274,9 @@ struct PhiloxJob : Job {
   void execute() override { molrg::philox(counters, M, key, out); }
 };
 
-std::unique_ptr<Job> parsePhilox(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parsePhilox(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<PhiloxJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   size_t len;
   j->counters = a.array<uint32_t>(0, "counters", napi_uint32_array, "Uint32Array", &len);
   if (len % 4 != 0) rangeError(a.env(), "Expected a Uint32Array of length 4 M for counters but received " + describe(a.at(0)));
@@ -236,9 +297,9 @@ struct StreamJob : Job {
 };
 
 template <class T, napi_typedarray_type Type, void (*Fn)(T*, idx, uint64_t, uint32_t, uint64_t)>
-std::unique_ptr<Job> parseStream(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseStream(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<StreamJob<T, Fn>>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   size_t len;
   j->out = a.array<T>(0, "out", Type, Type == napi_uint32_array ? "Uint32Array" : "Float32Array", &len);
   j->count = static_cast<idx>(len);
@@ -259,9 +320,9 @@ struct GemmJob : Job {
   }
 };
 
-std::unique_ptr<Job> parseGemm(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseGemm(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<GemmJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   j->tA = a.boolean(0, "transA");
   j->tB = a.boolean(1, "transB");
@@ -283,9 +344,9 @@ struct SvdJob : Job {
   void execute() override { molrg::svdBatched(A, batch, m, n, r, U, S, V); }
 };
 
-std::unique_ptr<Job> parseSvd(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseSvd(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<SvdJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   j->batch = a.size(1, "batch");
   j->m = a.size(2, "m", 1);
@@ -306,9 +367,9 @@ struct EighJob : Job {
   void execute() override { molrg::eighBatched(A, batch, n, values, vectors); }
 };
 
-std::unique_ptr<Job> parseEigh(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseEigh(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<EighJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   j->batch = a.size(1, "batch");
   j->n = a.size(2, "n", 1);
@@ -327,9 +388,9 @@ struct NearestJob : Job {
   void execute() override { molrg::nearest(queries, M, refs, N, n, index, dist); }
 };
 
-std::unique_ptr<Job> parseNearest(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseNearest(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<NearestJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   j->M = a.size(1, "M");
   j->N = a.size(3, "N", 1);
@@ -354,9 +415,9 @@ struct ProjectJob : BasesJob {
 };
 
 // project(x, B, n, dims, U, P)
-std::unique_ptr<Job> parseProject(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseProject(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<ProjectJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   j->B = a.size(1, "B");
   const idx n = a.size(2, "n", 1);
@@ -377,9 +438,9 @@ struct GateJob : BasesJob {
 };
 
 // gate(P, B, dims, bias, phi, w)
-std::unique_ptr<Job> parseGate(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseGate(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<GateJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   j->B = a.size(1, "B");
   j->bl = std::make_unique<molrg::Blocks>(a.blocks(2, 2147483647));
@@ -409,9 +470,9 @@ struct DenoiseJob : BasesJob {
 };
 
 // denoise(x, B, n, dims, U, logPi, lambda, delta, s, sigma, out, w?)
-std::unique_ptr<Job> parseDenoise(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseDenoise(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<DenoiseJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   j->B = a.size(1, "B");
   const idx n = a.size(2, "n", 1);
@@ -438,9 +499,9 @@ struct LossGradJob : BasesJob {
 };
 
 // lossGrad(x0, eps, B, s, sigma, weight, n, dims, U, logPi, lambda, delta, grad) -> L
-std::unique_ptr<Job> parseLossGrad(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseLossGrad(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<LossGradJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   j->B = a.size(2, "B");
   const idx n = a.size(6, "n", 1);
@@ -466,9 +527,9 @@ struct StiefelJob : BasesJob {
 };
 
 // stiefelStep(n, dims, U, grad, m, v, t, method, lr, momentum, beta1, beta2, eps, retraction)
-std::unique_ptr<Job> parseStiefel(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseStiefel(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<StiefelJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   Napi::Env env = a.env();
   const idx n = a.size(0, "n", 1);
   j->bl = std::make_unique<molrg::Blocks>(a.blocks(1, n));
@@ -495,9 +556,9 @@ struct RetractJob : BasesJob {
 };
 
 // retract(n, dims, U, method)
-std::unique_ptr<Job> parseRetract(const Napi::CallbackInfo& info) {
+std::unique_ptr<Job> parseRetract(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<RetractJob>();
-  Args a(info, *j);
+  Args a(info, *j, copy);
   const idx n = a.size(0, "n", 1);
   j->bl = std::make_unique<molrg::Blocks>(a.blocks(1, n));
   j->U = a.f32(2, "U", mul(a.env(), {uint64_t(n), uint64_t(j->bl->D)}), "[n, D]");
@@ -507,7 +568,7 @@ std::unique_ptr<Job> parseRetract(const Napi::CallbackInfo& info) {
 
 // ---- running jobs --------------------------------------------------------------------------------
 
-using Parser = std::unique_ptr<Job> (*)(const Napi::CallbackInfo&);
+using Parser = std::unique_ptr<Job> (*)(const Napi::CallbackInfo&, bool copy);
 
 // Runs a job, turning C++ failures into a message (no exception crosses into N-API code).
 std::string execute(Job& job) {
@@ -525,7 +586,7 @@ std::string execute(Job& job) {
 
 template <Parser Parse>
 Napi::Value runSync(const Napi::CallbackInfo& info) {
-  std::unique_ptr<Job> job = Parse(info);
+  std::unique_ptr<Job> job = Parse(info, false);
   const std::string err = execute(*job);
   if (!err.empty()) throw Napi::Error::New(info.Env(), err);
   return job->result(info.Env());
@@ -534,10 +595,7 @@ Napi::Value runSync(const Napi::CallbackInfo& info) {
 class Worker : public Napi::AsyncWorker {
  public:
   Worker(Napi::Env env, std::unique_ptr<Job> job)
-      : Napi::AsyncWorker(env, "molrg"), deferred_(Napi::Promise::Deferred::New(env)), job_(std::move(job)) {
-    for (napi_value v : job_->arrays) job_->pinned.push_back(Napi::Persistent(Napi::Object(env, v)));
-    job_->arrays.clear();
-  }
+      : Napi::AsyncWorker(env, "molrg"), deferred_(Napi::Promise::Deferred::New(env)), job_(std::move(job)) {}
   Napi::Promise promise() const { return deferred_.Promise(); }
 
  protected:
@@ -545,7 +603,14 @@ class Worker : public Napi::AsyncWorker {
     const std::string err = execute(*job_);
     if (!err.empty()) SetError(err);
   }
-  void OnOK() override { deferred_.Resolve(job_->result(Env())); }
+  void OnOK() override {
+    const std::string err = job_->writeBack();
+    if (err.empty()) {
+      deferred_.Resolve(job_->result(Env()));
+    } else {
+      deferred_.Reject(Napi::Error::New(Env(), err).Value());
+    }
+  }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
@@ -558,7 +623,7 @@ template <Parser Parse>
 Napi::Value runAsync(const Napi::CallbackInfo& info) {
   std::unique_ptr<Job> job;
   try {
-    job = Parse(info);
+    job = Parse(info, true);
   } catch (const Napi::Error& e) {
     Napi::Promise::Deferred rejected = Napi::Promise::Deferred::New(info.Env());
     rejected.Reject(e.Value());

@@ -73,4 +73,44 @@ const wanted = (process.env.MOLRG_TEST_BACKENDS ?? 'js,wasm,native').split(',');
     await assert.rejects(k.async.gemm(false, false, 4, 4, 4, 1, f(15), f(16), 0, f(16)), RangeError);
     await assert.rejects(k.async.svd(f(12), 1, 4, 3, 3, f(11), f(3), f(9)), RangeError);
   });
+
+  // An async call works on private copies (native/binding.cc, Job): what JavaScript does to the
+  // arrays while it runs cannot make the kernel touch memory that is no longer theirs.
+  describe('async calls and arrays changed while they run', () => {
+    const m = 256; // large enough that the call is still running when the test touches the arrays
+    const filled = () => Float32Array.from({ length: m * m }, (_, i) => Math.sin(i * 0.37));
+    const transfer = (a: Float32Array) => structuredClone(a.buffer, { transfer: [a.buffer] });
+    let expected: Float32Array;
+    before(() => {
+      expected = f(m * m);
+      k.gemm(false, true, m, m, m, 1, filled(), filled(), 0, expected);
+    });
+
+    it('inputs overwritten right after the call leave the result as of the call', async () => {
+      const A = filled(), B = filled(), C = f(m * m);
+      const pending = k.async.gemm(false, true, m, m, m, 1, A, B, 0, C);
+      A.fill(Number.NaN);
+      B.fill(1e30);
+      await pending;
+      assert.deepEqual(C, expected);
+    });
+
+    it('inputs detached (transferred) right after the call leave the result as of the call', async () => {
+      const A = filled(), B = filled(), C = f(m * m);
+      const pending = k.async.gemm(false, true, m, m, m, 1, A, B, 0, C);
+      transfer(A);
+      transfer(B);
+      assert.equal(A.length, 0);
+      await pending;
+      assert.deepEqual(C, expected);
+    });
+
+    it('an output detached while the call runs rejects the Promise with a clear error', async () => {
+      const C = f(m * m);
+      const pending = k.async.gemm(false, true, m, m, m, 1, filled(), filled(), 0, C);
+      const moved = new Float32Array(transfer(C));
+      await assert.rejects(pending, /output array of an async call was detached or resized/);
+      assert.ok(moved.every((v) => v === 0), 'the transferred buffer is not written');
+    });
+  });
 });

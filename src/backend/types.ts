@@ -193,7 +193,11 @@ export interface Kernels {
   readonly async: AsyncKernels;
 }
 
-/** The long kernels, returning Promises (native: computed on the libuv pool). */
+/**
+ * The long kernels, returning Promises (native: computed on the libuv pool). The arrays are read when
+ * the method is called (native copies them), and the outputs are written when the Promise resolves;
+ * an output transferred or resized before then makes the Promise reject.
+ */
 export interface AsyncKernels {
   gemm(...args: Parameters<Kernels['gemm']>): Promise<void>;
   svd(...args: Parameters<Kernels['svd']>): Promise<void>;
