@@ -269,13 +269,13 @@ const TABLE: Entry[] = [
   // ---- sampling ----
   {
     name: 'edmSigmas', args: () => [4, 0.002, 80, 7], call: molrg.edmSigmas,
-    slots: [slot([0], 'steps', count(1)), slot([1], 'sigmaMin', positive()), slot([2], 'sigmaMax', [...positive(), range('below sigmaMin', 0.001)]), slot([3], 'rho', positive())],
+    slots: [slot([0], 'steps', count(1, true)), slot([1], 'sigmaMin', positive()), slot([2], 'sigmaMax', [...positive(), range('below sigmaMin', 0.001)]), slot([3], 'rho', positive())],
   },
   {
     name: 'sample', args: () => [exact, { count: 2, steps: 2, seed: 1 }], call: molrg.sample,
     slots: [
       slot([0], 'denoiser', denoiserArg()), slot([1], 'options', options()), slot([1, 'count'], 'count', count(1, true)),
-      slot([1, 'steps'], 'steps', count(1)), slot([1, 'sampler'], 'sampler', oneOf()), slot([1, 'sigmaMin'], 'sigmaMin', positive()),
+      slot([1, 'steps'], 'steps', count(1, true)), slot([1, 'sampler'], 'sampler', oneOf()), slot([1, 'sigmaMin'], 'sigmaMin', positive()),
       slot([1, 'sigmaMax'], 'sigmaMax', positive()), slot([1, 'rho'], 'rho', positive()), slot([1, 'seed'], 'seed', seed()),
       slot([1, 'onProgress'], 'onProgress', fn()), slot([1, 'signal'], 'signal', signal()),
     ],

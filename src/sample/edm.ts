@@ -35,11 +35,14 @@ export interface SampleOptions {
   signal?: AbortSignal;
 }
 
+/** Most sampler steps accepted (the schedule is allocated up front; EDM uses tens to hundreds). */
+export const MAX_STEPS = 2 ** 20;
+
 /**
  * The EDM noise levels (SPEC section 6): S levels from sigmaMax down to sigmaMin, then 0 (length S + 1).
  */
 export function edmSigmas(steps = 18, sigmaMin = 0.002, sigmaMax = 80, rho = 7): Float64Array {
-  int('steps', steps, 1);
+  int('steps', steps, 1, MAX_STEPS);
   finite('sigmaMin', sigmaMin, 0, Infinity, true);
   finite('sigmaMax', sigmaMax, 0, Infinity, true);
   if (sigmaMax < sigmaMin) fail(`a number >= sigmaMin = ${sigmaMin}`, 'sigmaMax', sigmaMax);
