@@ -16,6 +16,7 @@ import { backendKernels } from '../src/backend/index.js';
 import { setNativeThreads } from '../src/backend/native.js';
 import type { Kernels, StiefelOptions } from '../src/backend/types.js';
 import { randn, randomBases, prior } from '../test/util.js';
+import { lowRankPlusNoise, subspaceError } from './peers/data.js';
 
 const quick = process.env.MOLRG_BENCH_QUICK === '1';
 const filterAt = process.argv.indexOf('--filter');
@@ -94,22 +95,6 @@ async function modelSuite(label: string, n: number, K: number, d: number, B: num
   bases.dispose();
 }
 
-/** A matrix of rank r plus Gaussian noise of relative size `noise`, [m, n]. */
-function lowRankPlusNoise(m: number, n: number, r: number, noise: number, seed: number): Float32Array {
-  const L = randn(m * r, seed), R = randn(n * r, seed + 1), E = randn(m * n, seed + 2);
-  const A = new Float32Array(m * n);
-  let sig = 0;
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let t = 0;
-    for (let q = 0; q < r; q++) t += L[i * r + q] * R[j * r + q];
-    A[i * n + j] = t;
-    sig += t * t;
-  }
-  const scale = noise * Math.sqrt(sig / (m * n));
-  for (let i = 0; i < m * n; i++) A[i] += scale * E[i];
-  return A;
-}
-
 /** Top-r left singular subspace of one float32 matrix in float64 by numpy (null when absent). */
 function numpyTopSubspace(A: Float32Array, m: number, n: number, r: number): Float64Array | null {
   const dir = join(tmpdir(), `molrg-bench-${process.pid}`);
@@ -127,34 +112,12 @@ function numpyTopSubspace(A: Float32Array, m: number, n: number, r: number): Flo
   }
 }
 
-/**
- * ||P_U - P_V||_F / sqrt(2 r) for U [m, r] float32 and V [m, r] float64 (orthonormal), computed as
- * ||U - V (V^T U)||_F / sqrt(r) in float64: the form 2r - 2||U^T V||_F^2 cancels catastrophically
- * and floored every backend at 3.85e-5.
- */
-function subspaceError(U: Float32Array, V: Float64Array, m: number, r: number): number {
-  const VtU = new Float64Array(r * r);
-  for (let a = 0; a < r; a++) for (let c = 0; c < r; c++) {
-    let t = 0;
-    for (let i = 0; i < m; i++) t += V[i * r + a] * U[i * r + c];
-    VtU[a * r + c] = t;
-  }
-  let s = 0;
-  for (let i = 0; i < m; i++) for (let c = 0; c < r; c++) {
-    let t = U[i * r + c];
-    for (let a = 0; a < r; a++) t -= V[i * r + a] * VtU[a * r + c];
-    s += t * t;
-  }
-  return Math.sqrt(s / r);
-}
-
 async function svdSuites(backend: Backend): Promise<void> {
   const k = backend.kernels;
   const small = randn(256 * 32 * 32, 7);
   const U1 = new Float32Array(256 * 32 * 32), S1 = new Float32Array(256 * 32), V1 = new Float32Array(256 * 32 * 32);
   const m = 784, n = 600, r = 16, batch = 10;
-  const big = new Float32Array(batch * m * n);
-  for (let i = 0; i < batch; i++) big.set(lowRankPlusNoise(m, n, r, 1e-2, 100 + 3 * i), i * m * n);
+  const big = lowRankPlusNoise(batch, m, n, r, 1e-2, 100);
   const U2 = new Float32Array(batch * m * r), S2 = new Float32Array(batch * r), V2 = new Float32Array(batch * n * r);
   const cases: Record<string, [number | null, () => void]> = {
     'svd 256 x (32x32), full': [null, () => k.svd(small, 256, 32, 32, 32, U1, S1, V1)],

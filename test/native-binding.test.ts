@@ -79,7 +79,7 @@ const wanted = (process.env.MOLRG_TEST_BACKENDS ?? 'js,wasm,native').split(',');
   describe('async calls and arrays changed while they run', () => {
     const m = 256; // large enough that the call is still running when the test touches the arrays
     const filled = () => Float32Array.from({ length: m * m }, (_, i) => Math.sin(i * 0.37));
-    const transfer = (a: Float32Array) => structuredClone(a.buffer, { transfer: [a.buffer] });
+    const transfer = (a: Float32Array) => structuredClone(a.buffer as ArrayBuffer, { transfer: [a.buffer as ArrayBuffer] });
     let expected: Float32Array;
     before(() => {
       expected = f(m * m);
