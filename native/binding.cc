@@ -70,6 +70,15 @@ std::string describe(const Napi::Value& v) {
 
 [[noreturn]] void rangeError(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
 
+size_t elementSize(napi_typedarray_type type) {
+  switch (type) {
+    case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: return 1;
+    case napi_int16_array: case napi_uint16_array: return 2;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: return 8;
+    default: return 4;
+  }
+}
+
 // A word-wise digest of a buffer: tells whether a kernel wrote to a private copy. Every step is a
 // bijection of the state, so a change of any one word always changes the digest.
 uint64_t digest(const unsigned char* p, size_t n) {
@@ -124,12 +133,17 @@ struct Job {
     for (Copy& c : copies) {
       const unsigned char* d = reinterpret_cast<const unsigned char*>(c.data.get());
       if (digest(d, c.bytes) == c.digest) continue;  // an input: not written by the kernel
-      Napi::TypedArray t = c.array.Value().As<Napi::TypedArray>();
-      if (t.ByteLength() != c.bytes) {
+      // The element pointer straight from napi_get_typedarray_info: the array may view an ArrayBuffer
+      // or a SharedArrayBuffer, and a detached one reports length 0.
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      const napi_status status = napi_get_typedarray_info(c.array.Env(), c.array.Value(), &type, &length, &data, nullptr, nullptr);
+      if (status != napi_ok || data == nullptr || length * elementSize(type) != c.bytes) {
         return "molrg native: an output array of an async call was detached or resized before the call "
                "finished (do not transfer or resize the arrays of a pending Promise); its results are lost";
       }
-      std::memcpy(static_cast<unsigned char*>(t.ArrayBuffer().Data()) + t.ByteOffset(), d, c.bytes);
+      std::memcpy(data, d, c.bytes);
     }
     return {};
   }

@@ -105,6 +105,12 @@ const wanted = (process.env.MOLRG_TEST_BACKENDS ?? 'js,wasm,native').split(',');
       assert.deepEqual(C, expected);
     });
 
+    it('outputs on a SharedArrayBuffer are written back', async () => {
+      const C = new Float32Array(new SharedArrayBuffer(4 * m * m));
+      await k.async.gemm(false, true, m, m, m, 1, filled(), filled(), 0, C);
+      assert.deepEqual(new Float32Array(C), expected);
+    });
+
     it('an output detached while the call runs rejects the Promise with a clear error', async () => {
       const C = f(m * m);
       const pending = k.async.gemm(false, true, m, m, m, 1, filled(), filled(), 0, C);
