@@ -50,18 +50,15 @@ class Pool {
       fn_ = &fn;
       count_ = count;
       parts_ = parts;
-      pending_ = parts - 1;
+      next_ = 0;
+      pending_ = parts;
       error_ = nullptr;
       generation_++;
     }
     wake_.notify_all();
-    std::exception_ptr mine;
-    try {
-      runPart(0, count / parts, fn);
-    } catch (...) {
-      mine = std::current_exception();
-    }
+    // The caller takes parts too, so a worker that is slow to wake (a busy machine) costs no waiting.
     std::unique_lock<std::mutex> lock(m_);
+    std::exception_ptr mine = runParts(lock);
     done_.wait(lock, [&] { return pending_ == 0; });
     std::exception_ptr err = mine ? mine : error_;
     lock.unlock();
@@ -80,13 +77,12 @@ class Pool {
  private:
   void startWorkers(int threads) {
     while (static_cast<int>(workers_.size()) < threads - 1) {
-      const int id = static_cast<int>(workers_.size()) + 1;
       uint64_t seen;
       {
         std::lock_guard<std::mutex> lock(m_);
         seen = generation_;
       }
-      workers_.emplace_back([this, id, seen] { loop(id, seen); });
+      workers_.emplace_back([this, seen] { loop(seen); });
     }
   }
 
@@ -101,27 +97,36 @@ class Pool {
     stop_ = false;
   }
 
-  void loop(int id, uint64_t seen) {
+  void loop(uint64_t seen) {
     inRegion = true;
     for (;;) {
       std::unique_lock<std::mutex> lock(m_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
-      if (id >= parts_) continue;
+      std::exception_ptr err = runParts(lock);
+      if (err && !error_) error_ = err;
+    }
+  }
+
+  // Claims and runs the unclaimed parts of the current region (`lock` holds m_ except while a part
+  // runs); the region cannot end while a claimed part is pending. Returns the first exception.
+  std::exception_ptr runParts(std::unique_lock<std::mutex>& lock) {
+    std::exception_ptr first;
+    while (next_ < parts_) {
+      const int part = next_++;
       const auto* fn = fn_;
-      const idx begin = count_ * id / parts_, end = count_ * (id + 1) / parts_;
+      const idx begin = count_ * part / parts_, end = count_ * (part + 1) / parts_;
       lock.unlock();
-      std::exception_ptr err;
       try {
         runPart(begin, end, *fn);
       } catch (...) {
-        err = std::current_exception();
+        if (!first) first = std::current_exception();
       }
       lock.lock();
-      if (err && !error_) error_ = err;
       if (--pending_ == 0) done_.notify_all();
     }
+    return first;
   }
 
   std::mutex busy_;  // held for the whole of one parallel region
@@ -134,6 +139,7 @@ class Pool {
   const std::function<void(idx, idx)>* fn_ = nullptr;
   idx count_ = 0;
   int parts_ = 1;
+  int next_ = 0;  // the next unclaimed part
   int pending_ = 0;
   std::exception_ptr error_;
 };

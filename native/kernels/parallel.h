@@ -15,7 +15,8 @@ void setThreadCount(int n);
 
 /**
  * Run `fn(begin, end)` over a static partition of [0, count) into at most threadCount() contiguous
- * parts, the calling thread taking the first. Nested calls, and calls made while another thread holds
+ * parts, each run by whichever thread claims it first (the calling thread claims too, so a worker
+ * slow to wake does not stall the region). Nested calls, and calls made while another thread holds
  * the pool (e.g. two async jobs), run inline on the caller. Exceptions propagate to the caller.
  */
 void parallelFor(idx count, const std::function<void(idx, idx)>& fn);

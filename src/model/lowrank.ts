@@ -55,15 +55,16 @@ export function lowRankDenoiser(
     }
     return { k, b: holder.bases };
   };
+  const kernel: TrustedDenoise = (x, B, sc, sig, out, w) => {
+    const { k, b } = backendBases();
+    k.denoise(x, B, b, prior, sc, sig, out, w);
+  };
   const run = (x: Matrix, sigma: Levels, s?: Levels) => {
     const m = checkMatrix('x', x, { cols: n });
     const B = m.rows;
     const sig = levels('sigma', sigma, B), sc = levels('s', s, B, 1);
     const out = new Float32Array(B * n), w = new Float32Array(B * K);
-    if (B > 0) {
-      const { k, b } = backendBases();
-      k.denoise(m.data, B, b, prior, sc, sig, out, w);
-    }
+    if (B > 0) kernel(m.data, B, sc, sig, out, w);
     return { x: m, sig, sc, out, w };
   };
   const denoiser: LowRankDenoiser = {
@@ -93,7 +94,22 @@ export function lowRankDenoiser(
     },
   };
   registry.register(denoiser, holder);
+  trusted.set(denoiser, kernel);
   return denoiser;
+}
+
+/**
+ * The `denoise` kernel of a low-rank denoiser without the argument checks of `denoise`: for library
+ * loops (the samplers) that pass rows they produced themselves, `B >= 1` of them, levels from
+ * `levels`, and reuse their output buffers.
+ */
+export type TrustedDenoise = (x: Float32Array, B: number, s: Float32Array, sigma: Float32Array, out: Float32Array, w?: Float32Array) => void;
+
+const trusted = new WeakMap<Denoiser, TrustedDenoise>();
+
+/** The unchecked kernel of a denoiser built by `lowRankDenoiser`, or undefined for any other denoiser. */
+export function trustedDenoise(d: Denoiser): TrustedDenoise | undefined {
+  return trusted.get(d);
 }
 
 /** Whether a denoiser is one of the low-rank kind (exact or DAE) built by this library. */

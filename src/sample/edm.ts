@@ -8,6 +8,8 @@ import { checkSignal, throwIfAborted } from '../abort.js';
 import { fail, finite, int, size as checkSize } from '../backend/validate.js';
 import type { Matrix } from '../matrix.js';
 import type { Denoiser } from '../model/denoiser.js';
+import { levels } from '../model/levels.js';
+import { trustedDenoise } from '../model/lowrank.js';
 import { checkSeed, gaussian, STREAM } from '../random.js';
 
 /** Which sampler. */
@@ -78,9 +80,9 @@ export function sample(denoiser: Denoiser, options: SampleOptions): Matrix {
   const onProgress = options.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') fail('a function', 'onProgress', onProgress, TypeError);
   const n = denoiser.n, size = checkSize('count', count, n);
-  const D = (x: Float32Array, sigma: number) => denoiser.denoise({ rows: count, cols: n, data: x }, sigma).data;
+  const D = denoiseRows(denoiser, count, n);
 
-  // x is owned here (the start, or a denoiser's fresh output); `spare` takes the next Euler point.
+  // x is owned here (the start, or a denoiser output); `spare` takes the next Euler point.
   let x: Float32Array = gaussian(size, seed, STREAM.samplerStart), spare: Float32Array = new Float32Array(size);
   for (let i = 0; i < size; i++) x[i] *= sigmas[0];
   for (let i = 0; i < steps; i++) {
@@ -115,4 +117,22 @@ export function sample(denoiser: Denoiser, options: SampleOptions): Matrix {
     onProgress?.(i + 1, steps);
   }
   return { rows: count, cols: n, data: x };
+}
+
+/**
+ * `D(x, sigma)` over the sampler's rows `x [count, n]`. A low-rank denoiser runs its kernel unchecked
+ * (the rows are the sampler's own) into two output buffers used in turn, so that an output stays
+ * valid until the next-but-one call; any other denoiser goes through its checked `denoise`.
+ */
+function denoiseRows(denoiser: Denoiser, count: number, n: number): (x: Float32Array, sigma: number) => Float32Array {
+  const kernel = trustedDenoise(denoiser);
+  if (!kernel) return (x, sigma) => denoiser.denoise({ rows: count, cols: n, data: x }, sigma).data;
+  const s = levels('s', undefined, count, 1), outs = [new Float32Array(count * n), new Float32Array(count * n)];
+  let turn = 0;
+  return (x, sigma) => {
+    const out = outs[turn];
+    turn ^= 1;
+    kernel(x, count, s, levels('sigma', sigma, count), out);
+    return out;
+  };
 }
