@@ -420,9 +420,10 @@ function* trainWork(c: Checked): Work<TrainDAEResult> {
  * Scale: the kernels see the data divided by a power of two near the RMS entry of the noisy data
  * x0 + sigma eps at the median training noise level, with sigma, lambda, delta and the loss weights
  * converted exactly (the same loss), so any finite float32 data trains without float32 overflow or
- * underflow of weights and losses; losses are reported in the caller's units (float64). Where the loss or its gradient still cannot be represented in float32 (noise
- * levels ~1e-20 of the data scale with a misfit model) training stops with a RangeError naming `x`,
- * never a silent Infinity / NaN or a reset basis.
+ * underflow of weights and losses; losses are reported in the caller's units (float64). Where the
+ * loss or its gradient still cannot be represented in float32 (noise levels ~1e-20 of the data scale
+ * with a misfit model) training stops with a RangeError naming `x`, never a silent Infinity / NaN or
+ * a reset basis.
  */
 export function trainDAE(x: Matrix, options: TrainDAEOptions): Promise<TrainDAEResult> {
   try {
