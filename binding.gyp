@@ -17,7 +17,8 @@
         "native/kernels/gate.cc",
         "native/kernels/denoise.cc",
         "native/kernels/lossgrad.cc",
-        "native/kernels/stiefel.cc"
+        "native/kernels/stiefel.cc",
+        "native/kernels/train.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

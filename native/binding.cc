@@ -532,6 +532,19 @@ std::unique_ptr<Job> parseLossGrad(const Napi::CallbackInfo& info, bool copy) {
   return j;
 }
 
+// The optimiser options from position i on: method, lr (when `lr`), momentum, beta1, beta2, eps, retraction.
+molrg::StiefelOptions stiefelOptions(const Args& a, size_t i, bool lr) {
+  molrg::StiefelOptions o{};
+  o.adam = a.choice(i++, "method", "sgd", "adam") == "adam";
+  if (lr) o.lr = a.finite(i++, "lr");
+  o.momentum = a.finite(i++, "momentum");
+  o.beta1 = a.finite(i++, "beta1");
+  o.beta2 = a.finite(i++, "beta2");
+  o.eps = a.finite(i++, "eps");
+  o.polar = a.choice(i, "retraction", "qr", "polar") == "polar";
+  return o;
+}
+
 struct StiefelJob : BasesJob {
   float *U, *m, *v;
   const float* G;
@@ -553,13 +566,51 @@ std::unique_ptr<Job> parseStiefel(const Napi::CallbackInfo& info, bool copy) {
   j->m = a.f32(4, "m", nD, "[n, D]");
   j->v = a.f32(5, "v", nD, "[n, D]");
   j->t = a.integer(6, "t", 1, kMaxSafe);
-  j->o.adam = a.choice(7, "method", "sgd", "adam") == "adam";
-  j->o.lr = a.finite(8, "lr");
-  j->o.momentum = a.finite(9, "momentum");
-  j->o.beta1 = a.finite(10, "beta1");
-  j->o.beta2 = a.finite(11, "beta2");
-  j->o.eps = a.finite(12, "eps");
-  j->o.polar = a.choice(13, "retraction", "qr", "polar") == "polar";
+  j->o = stiefelOptions(a, 7, true);
+  return j;
+}
+
+struct TrainJob : BasesJob {
+  const float *x0, *noise, *s, *sigma, *weight;
+  idx B, T;
+  molrg::Prior pr;
+  float *U, *G, *m, *v;
+  double t;
+  molrg::StiefelOptions o;
+  const double* lr;
+  double* losses;
+  idx done = 0;
+  void execute() override {
+    done = molrg::trainSteps(x0, noise, B, T, s, sigma, weight, *bl, U, pr, G, m, v, t, o, lr, losses);
+  }
+  Napi::Value result(Napi::Env env) override { return Napi::Number::New(env, static_cast<double>(done)); }
+};
+
+// trainSteps(x0, eps, B, T, s, sigma, weight, n, dims, U, logPi, lambda, delta, grad, m, v, t,
+//            method, momentum, beta1, beta2, eps, retraction, lr, losses) -> steps done
+std::unique_ptr<Job> parseTrainSteps(const Napi::CallbackInfo& info, bool copy) {
+  auto j = std::make_unique<TrainJob>();
+  Args a(info, *j, copy);
+  Napi::Env env = a.env();
+  j->B = a.size(2, "B");
+  j->T = a.size(3, "T");
+  const idx n = a.size(7, "n", 1);
+  j->bl = std::make_unique<molrg::Blocks>(a.blocks(8, n));
+  const uint64_t TB = mul(env, {uint64_t(j->T), uint64_t(j->B)}), nD = mul(env, {uint64_t(n), uint64_t(j->bl->D)});
+  j->x0 = a.f32(0, "x0", mul(env, {TB, uint64_t(n)}), "[T B, n]");
+  j->noise = a.f32(1, "eps", mul(env, {TB, uint64_t(n)}), "[T B, n]");
+  j->s = a.f32(4, "s", TB, "[T B]");
+  j->sigma = a.f32(5, "sigma", TB, "[T B]");
+  j->weight = a.f32(6, "weight", TB, "[T B]");
+  j->U = a.f32(9, "U", nD, "[n, D]");
+  j->pr = prior(a, 10, j->bl->K);
+  j->G = a.f32(13, "grad", nD, "[n, D]");
+  j->m = a.f32(14, "m", nD, "[n, D]");
+  j->v = a.f32(15, "v", nD, "[n, D]");
+  j->t = a.integer(16, "t", 0, kMaxSafe);
+  j->o = stiefelOptions(a, 17, false);
+  j->lr = a.f64(23, "lr", uint64_t(j->T), "[T]");
+  j->losses = a.f64(24, "losses", uint64_t(j->T), "[T]");
   return j;
 }
 
@@ -715,6 +766,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   def("lossGrad", runSync<parseLossGrad>);
   def("lossGradAsync", runAsync<parseLossGrad>);
   def("stiefelStep", runSync<parseStiefel>);
+  def("trainSteps", runSync<parseTrainSteps>);
   def("retract", runSync<parseRetract>);
   return exports;
 }

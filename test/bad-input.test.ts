@@ -439,6 +439,19 @@ const TABLE: Entry[] = [
       slot([1, 'beta1'], 'options.beta1', num([-0.1, 1])), slot([1, 'beta2'], 'options.beta2', num([-0.1, 1])), slot([1, 'eps'], 'options.eps', positive()),
     ],
   },
+  {
+    name: 'kernels().trainSteps',
+    args: () => [f32(16), f32(16), 2, 2, f32(4, 1), f32(4, 1), f32(4, 1), kb, prior(1), { ...stiefel }, new Float64Array(2).fill(1e-3), new Float64Array(2)],
+    call: k.trainSteps,
+    slots: [
+      slot([0], 'x0', typed({ finite: true })), slot([1], 'eps', typed({ finite: true })), slot([2], 'B', count(0, true)), slot([3], 'T', count(0, true)),
+      slot([4], 's', typed({ finite: true })), slot([5], 'sigma', [...typed({ finite: true }), range('zero entry', f32(4))]),
+      slot([6], 'weight', [...typed({ finite: true }), range('negative entry', f32(4, -1))]), slot([7], 'bases', [type('wrong type', 'abc')]),
+      slot([8], 'prior', [type('wrong type', 'abc')]), slot([9], 'options', options()), slot([9, 'method'], 'options.method', oneOf()),
+      slot([9, 'momentum'], 'options.momentum', num([-0.1, 1])), slot([9, 'eps'], 'options.eps', positive()),
+      slot([10], 'lr', [...typed({ finite: true }), range('negative entry', Float64Array.of(1e-3, -1))]), slot([11], 'losses', typed()),
+    ],
+  },
 ];
 
 /** Functions of src/index.ts that take no arguments (nothing to get wrong) or are not functions. */

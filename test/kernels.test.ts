@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict';
 import { createJsKernels } from '../src/backend/js/index.js';
 import type { Bases, Kernels, StiefelOptions } from '../src/backend/types.js';
+import { validated } from '../src/backend/validate.js';
 import { variants } from './backends.js';
 import {
   daeOracle, lossOracle, offsetView, orthonormalityError, posteriorMeanOracle, prior, randn, randomBases, worstRatio,
@@ -413,6 +414,87 @@ for (const v of variants()) {
         const rb = ref.createBases(n, Int32Array.from([3]), A);
         ref.retract(rb, 'qr');
         close('completion', Q, rb.read(), 1e-6, 0);
+      });
+    });
+
+    describe('trainSteps', () => {
+      // T minibatches of draws, [T B, n] and [T B]; lr[2] = 0 (no step there, as in a warm-up from 0).
+      function draws(n: number, B: number, T: number, seed: number) {
+        const s = new Float32Array(T * B).fill(1), sigma = new Float32Array(T * B).map((_, b) => Math.exp(-1.2 + 1.2 * Math.sin(b)));
+        return {
+          x0: randn(T * B * n, seed), eps: randn(T * B * n, seed + 1), s, sigma, weight: sigma.map((sg) => (sg * sg + 1) / (sg * sg) / B),
+          lr: Float64Array.from({ length: T }, (_, t) => (t === 2 ? 0 : 0.01 / (1 + t))),
+        };
+      }
+      /** The same steps one call at a time: lossGrad, then stiefelStep where lr > 0. */
+      function oneByOne(kern: Kernels, bases: Bases, d: ReturnType<typeof draws>, B: number, T: number, o: StiefelOptions): number[] {
+        const n = bases.n, p = prior(bases.K), rows = (a: Float32Array, t: number, w: number) => a.subarray(t * B * w, (t + 1) * B * w);
+        return Array.from({ length: T }, (_, t) => {
+          const loss = kern.lossGrad(rows(d.x0, t, n), rows(d.eps, t, n), B, rows(d.s, t, 1), rows(d.sigma, t, 1), rows(d.weight, t, 1), bases, p);
+          if (d.lr[t] > 0) kern.stiefelStep(bases, { ...o, lr: d.lr[t] });
+          return loss;
+        });
+      }
+      for (const o of [ADAM, { ...ADAM, retraction: 'polar' }, { ...ADAM, method: 'sgd', momentum: 0.5 }] as StiefelOptions[]) {
+        it(`${o.method}/${o.retraction}: equals the calls one by one exactly, and the reference within tolerance`, () => {
+          const n = 17, dims = [3, 1, 5], B = 6, T = 5, U = randomBases(n, dims, 21), d = draws(n, B, T, 22);
+          const fused = k.createBases(n, Int32Array.from(dims), U), single = k.createBases(n, Int32Array.from(dims), U);
+          const rb = ref.createBases(n, Int32Array.from(dims), U);
+          try {
+            const losses = new Float64Array(T);
+            const done = k.trainSteps(offsetView(d.x0), offsetView(d.eps), B, T, offsetView(d.s), offsetView(d.sigma), offsetView(d.weight),
+              fused, prior(3), o, d.lr, losses);
+            assert.equal(done, T);
+            assert.deepEqual([...losses], oneByOne(k, single, d, B, T, o));
+            assert.deepEqual(fused.read(), single.read());
+            assert.deepEqual(fused.readGrad(), single.readGrad());
+            // The optimiser state carries on identically (Adam's step counter counts the steps taken).
+            for (const b of [fused, single]) k.stiefelStep(b, { ...o, lr: 0.01 });
+            assert.deepEqual(fused.read(), single.read());
+            const want = new Float64Array(T);
+            ref.trainSteps(d.x0, d.eps, B, T, d.s, d.sigma, d.weight, rb, prior(3), o, d.lr, want);
+            ref.stiefelStep(rb, { ...o, lr: 0.01 });
+            close('losses', losses, want, 0, 1e-4);
+            close('U', fused.read(), rb.read(), 1e-4, 0);
+          } finally {
+            for (const b of [fused, single, rb]) b.dispose();
+          }
+        });
+      }
+      it('stops before stepping on a non-finite loss or gradient, and the validated form throws after the steps before it', () => {
+        const n = 8, dims = [2, 2], B = 4, T = 4, U = randomBases(n, dims, 31), d = draws(n, B, T, 32);
+        d.x0.fill(1e20, 2 * B * n, 3 * B * n);  // minibatch 2 overflows float32
+        const bases = k.createBases(n, Int32Array.from(dims), U), single = k.createBases(n, Int32Array.from(dims), U);
+        try {
+          const losses = new Float64Array(T), lr = new Float64Array(T).fill(0.01);
+          assert.equal(k.trainSteps(d.x0, d.eps, B, T, d.s, d.sigma, d.weight, bases, prior(2), ADAM, lr, losses), 2);
+          assert.ok(!Number.isFinite(losses[2]) || bases.readGrad().some((g) => !Number.isFinite(g)));
+          oneByOne(k, single, { ...d, lr }, B, 2, ADAM);
+          assert.deepEqual(bases.read(), single.read());
+          const checked = validated(k), again = checked.createBases(n, Int32Array.from(dims), U);
+          try {
+            assert.throws(() => checked.trainSteps(d.x0, d.eps, B, T, d.s, d.sigma, d.weight, again, prior(2), ADAM, lr, losses),
+              (e: Error) => e instanceof RangeError && /for x0 .*overflowed float32/.test(e.message));
+            assert.deepEqual(again.read(), single.read());
+          } finally {
+            again.dispose();
+          }
+        } finally {
+          bases.dispose();
+          single.dispose();
+        }
+      });
+      it('T = 0 and B = 0 are no-ops that return T', () => {
+        const n = 5, bases = k.createBases(n, Int32Array.of(2), randomBases(n, [2], 41)), U = bases.read(), none = new Float32Array(0);
+        try {
+          assert.equal(k.trainSteps(none, none, 3, 0, none, none, none, bases, prior(1), ADAM, new Float64Array(0), new Float64Array(0)), 0);
+          const losses = new Float64Array(2);
+          assert.equal(k.trainSteps(none, none, 0, 2, none, none, none, bases, prior(1), ADAM, new Float64Array(2), losses), 2);
+          assert.deepEqual([...losses], [0, 0]);
+          assert.deepEqual(bases.read(), U);
+        } finally {
+          bases.dispose();
+        }
       });
     });
 

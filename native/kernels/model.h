@@ -61,6 +61,17 @@ void stiefelStep(const Blocks& bl, float* U, const float* G, float* m, float* v,
                  const StiefelOptions& o);
 
 /**
+ * `T` training steps: for minibatch t (rows t B .. t B + B - 1 of `x0`, `eps` `[T B, n]`; entries
+ * t B .. of `s`, `sigma`, `weight` `[T B]`) `losses[t] = lossGrad(...)`, then, where `lr[t] > 0`, a
+ * stiefelStep at learning rate `lr[t]` (Adam: `t` counts the steps taken before, each step adds one).
+ * Returns T, or the first t whose loss or gradient is not finite (no step taken for it; its
+ * gradient stays in `G`).
+ */
+idx trainSteps(const float* x0, const float* eps, idx B, idx T, const float* s, const float* sigma,
+               const float* weight, const Blocks& bl, float* U, const Prior& pr, float* G, float* m, float* v,
+               double t, StiefelOptions o, const double* lr, double* losses);
+
+/**
  * The forward pass shared by denoise and lossGrad: `P = x U`, per-sample constants and gating, then
  * `out = a0 x + (P o C) U^T` with `PC[b, j] = w_k h_k P[b, j]`. Caller-owned buffers:
  * `P, PC [B, D]`, `phi, h, w [B, K]` (float64).

@@ -43,6 +43,11 @@ interface Binding {
   stiefelStep(n: number, dims: Int32Array, U: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
     t: number, method: string, lr: number, momentum: number, beta1: number, beta2: number, eps: number,
     retraction: string): void;
+  trainSteps(x0: Float32Array, eps: Float32Array, B: number, T: number, s: Float32Array, sigma: Float32Array,
+    weight: Float32Array, n: number, dims: Int32Array, U: Float32Array, logPi: Float64Array, lambda: Float64Array,
+    delta: number, grad: Float32Array, m: Float32Array, v: Float32Array, t: number, method: string,
+    momentum: number, beta1: number, beta2: number, adamEps: number, retraction: string, lr: Float64Array,
+    losses: Float64Array): number;
   retract(n: number, dims: Int32Array, U: Float32Array, method: string): void;
 }
 
@@ -56,7 +61,7 @@ type LossGradArgs = [x0: Float32Array, eps: Float32Array, B: number, s: Float32A
 const REQUIRED: readonly (keyof Binding)[] = [
   'isa', 'isas', 'setIsa', 'threads', 'setThreads', 'philox', 'randomU32', 'normals', 'uniforms', 'gemm',
   'gemmAsync', 'svd', 'svdAsync', 'eigh', 'eighAsync', 'nearest', 'nearestAsync', 'project', 'gate', 'denoise',
-  'denoiseAsync', 'lossGrad', 'lossGradAsync', 'stiefelStep', 'retract',
+  'denoiseAsync', 'lossGrad', 'lossGradAsync', 'stiefelStep', 'trainSteps', 'retract',
 ];
 
 /** The directory of this package: the nearest ancestor with a package.json (from src/ or dist/). */
@@ -190,6 +195,13 @@ export function loadNative(): Kernels {
       nb.stiefelStep(b.n, b.dims, b.U, b.grad, b.m, b.v, t, o.method, o.lr, o.momentum, o.beta1, o.beta2, o.eps,
         o.retraction);
       if (o.method === 'adam') b.t = t;
+    },
+    trainSteps: (x0, eps, B, T, s, sigma, weight, bases, prior, o, lr, losses) => {
+      const b = own(bases);
+      const done = nb.trainSteps(x0, eps, B, T, s, sigma, weight, b.n, b.dims, b.U, prior.logPi, prior.lambda,
+        prior.delta, b.grad, b.m, b.v, b.t, o.method, o.momentum, o.beta1, o.beta2, o.eps, o.retraction, lr, losses);
+      if (o.method === 'adam') for (let t = 0; t < done; t++) if (lr[t] > 0) b.t++;
+      return done;
     },
     async,
   };

@@ -189,6 +189,18 @@ export interface Kernels {
    */
   stiefelStep(bases: Bases, options: StiefelOptions): void;
 
+  /**
+   * `T` training steps in one call (SPEC section 4): for minibatch t = 0..T-1 (rows `t B .. t B + B - 1`
+   * of `x0` and `eps` `[T B, n]`, entries `t B .. t B + B - 1` of `s`, `sigma`, `weight` `[T B]`),
+   * `losses[t]` receives the `lossGrad` loss, then, where `lr [T]` has `lr[t] > 0`, one `stiefelStep`
+   * with `options` at learning rate `lr[t]`: the same as those calls made one by one. Returns T, or the
+   * first t whose loss or gradient is not finite; no step is taken for it, its loss stays in
+   * `losses[t]` and its gradient in the bases' buffer (the validated backend throws a RangeError then).
+   */
+  trainSteps(x0: Float32Array, eps: Float32Array, B: number, T: number, s: Float32Array, sigma: Float32Array,
+             weight: Float32Array, bases: Bases, prior: Prior, options: Omit<StiefelOptions, 'lr'>,
+             lr: Float64Array, losses: Float64Array): number;
+
   /** Promise-returning forms of the long kernels. */
   readonly async: AsyncKernels;
 }

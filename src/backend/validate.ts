@@ -170,18 +170,29 @@ function priorOf(name: string, prior: unknown, K: number): Prior {
   return p;
 }
 
-/** s [B] > 0 and sigma [B] > 0, finite. */
-function noiseLevels(B: number, s: unknown, sigma: unknown): void {
-  allPositive('s', array('s', s, Float32Array, B, '[B]'));
-  allPositive('sigma', array('sigma', sigma, Float32Array, B, '[B]'));
+/** s [B] > 0 and sigma [B] > 0, finite (`shape`: how the caller names B). */
+function noiseLevels(B: number, s: unknown, sigma: unknown, shape = '[B]'): void {
+  allPositive('s', array('s', s, Float32Array, B, shape));
+  allPositive('sigma', array('sigma', sigma, Float32Array, B, shape));
 }
 
-function stiefelOptions(o: unknown): StiefelOptions {
+/** The minibatch draws of lossGrad (`rows` = B) and trainSteps (`rows` = T B) and the prior. */
+function draws(b: Bases, rows: number, shape: string, x0: unknown, eps: unknown, s: unknown, sigma: unknown,
+  weight: unknown, prior: unknown): void {
+  allFinite('x0', array('x0', x0, Float32Array, size('x0', rows, b.n), `[${shape}, n]`));
+  allFinite('eps', array('eps', eps, Float32Array, rows * b.n, `[${shape}, n]`));
+  noiseLevels(rows, s, sigma, `[${shape}]`);
+  allPositive('weight', array('weight', weight, Float32Array, rows, `[${shape}]`), true);
+  priorOf('prior', prior, b.K);
+}
+
+/** Stiefel options; `options.lr` is checked when `withLr` (trainSteps takes one per step instead). */
+function stiefelOptions(o: unknown, withLr = true): StiefelOptions {
   if (typeof o !== 'object' || o === null) fail('an options object', 'options', o, TypeError);
   const opt = o as StiefelOptions;
   if (opt.method !== 'sgd' && opt.method !== 'adam') fail("'sgd' or 'adam'", 'options.method', opt.method);
   if (opt.retraction !== 'qr' && opt.retraction !== 'polar') fail("'qr' or 'polar'", 'options.retraction', opt.retraction);
-  finite('options.lr', opt.lr, 0, Infinity, true);
+  if (withLr) finite('options.lr', opt.lr, 0, Infinity, true);
   finite('options.momentum', opt.momentum, 0, 1);
   if (opt.momentum >= 1) fail('a number in [0, 1)', 'options.momentum', opt.momentum);
   finite('options.beta1', opt.beta1, 0, 1);
@@ -241,12 +252,15 @@ const check = {
     if (w !== undefined) array('w', w, Float32Array, nb * b.K, '[B, K]');
   },
   lossGrad(x0: unknown, eps: unknown, B: unknown, s: unknown, sigma: unknown, weight: unknown, bases: unknown, prior: unknown): void {
-    const b = basesOf('bases', bases), nb = dim('B', B);
-    allFinite('x0', array('x0', x0, Float32Array, size('x0', nb, b.n), '[B, n]'));
-    allFinite('eps', array('eps', eps, Float32Array, nb * b.n, '[B, n]'));
-    noiseLevels(nb, s, sigma);
-    allPositive('weight', array('weight', weight, Float32Array, nb, '[B]'), true);
-    priorOf('prior', prior, b.K);
+    draws(basesOf('bases', bases), dim('B', B), 'B', x0, eps, s, sigma, weight, prior);
+  },
+  trainSteps(x0: unknown, eps: unknown, B: unknown, T: unknown, s: unknown, sigma: unknown, weight: unknown, bases: unknown,
+    prior: unknown, options: unknown, lr: unknown, losses: unknown): void {
+    const b = basesOf('bases', bases), nt = dim('T', T);
+    draws(b, size('x0', dim('B', B), nt), 'T B', x0, eps, s, sigma, weight, prior);
+    stiefelOptions(options, false);
+    allPositive('lr', array('lr', lr, Float64Array, nt, '[T]'), true);
+    array('losses', losses, Float64Array, nt, '[T]');
   },
 };
 
@@ -328,6 +342,12 @@ export function validated(k: Kernels): Kernels {
     stiefelStep(bases, options) {
       finiteGradient('bases', basesOf('bases', bases), 0);
       k.stiefelStep(bases, stiefelOptions(options));
+    },
+    trainSteps(...a) {
+      check.trainSteps(...a);
+      const done = k.trainSteps(...a);
+      if (done < a[3]) finiteGradient('x0', a[7], a[11][done]);
+      return done;
     },
     async,
   };

@@ -53,6 +53,10 @@ interface WasmExports {
   stiefelStep(U: number, G: number, M: number, V: number, n: number, D: number, dims: number, K: number,
               method: number, lr: number, momentum: number, beta1: number, beta2: number, eps: number, t: number,
               retraction: number): void;
+  trainSteps(x0: number, eps: number, B: number, T: number, n: number, s: number, sigma: number, weight: number,
+             U: number, G: number, M: number, V: number, D: number, dims: number, K: number, logPi: number,
+             lambda: number, delta: number, method: number, momentum: number, beta1: number, beta2: number,
+             adamEps: number, t: number, retraction: number, lr: number, losses: number): number;
   retract(U: number, n: number, D: number, dims: number, K: number, method: number): void;
 }
 
@@ -480,6 +484,26 @@ function createKernels(heap: Heap, simd: boolean): Kernels {
       if (o.method === 'adam') b.t += 1;
       w.stiefelStep(b.U, b.G, b.M, b.V, b.n, b.D, b.dimsPtr, b.K, o.method === 'adam' ? 1 : 0, o.lr,
         o.momentum, o.beta1, o.beta2, o.eps, b.t, o.retraction === 'polar' ? 1 : 0);
+    },
+
+    trainSteps(x0, eps, B, T, s, sigma, weight, bases, prior, o, lr, losses) {
+      const b = own(bases);
+      const { n, D, K } = b, TB = T * B;
+      const [px, pe, pl, pm, ps, pg, pwt, plr, plo] = heap.stage(
+        TB * n * F32, TB * n * F32, K * F64, K * F64, TB * F32, TB * F32, TB * F32, T * F64, T * F64);
+      heap.put(px, x0, TB * n);
+      heap.put(pe, eps, TB * n);
+      stagePrior(heap, prior, K, pl, pm);
+      heap.put(ps, s, TB);
+      heap.put(pg, sigma, TB);
+      heap.put(pwt, weight, TB);
+      heap.put(plr, lr, T);
+      const adam = o.method === 'adam';
+      const done = w.trainSteps(px, pe, B, T, n, ps, pg, pwt, b.U, b.G, b.M, b.V, D, b.dimsPtr, K, pl, pm, prior.delta,
+        adam ? 1 : 0, o.momentum, o.beta1, o.beta2, o.eps, b.t, o.retraction === 'polar' ? 1 : 0, plr, plo);
+      heap.get(plo, losses, T);
+      if (adam) for (let t = 0; t < done; t++) if (lr[t] > 0) b.t++;
+      return done;
     },
   };
 

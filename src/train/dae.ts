@@ -2,8 +2,8 @@
  * Training the low-rank DAE with the diffusion loss (SPEC section 4): minibatch Monte-Carlo estimates
  * of `L(theta) = (1/N) sum_i E_sigma E_eps weight(sigma) ||x_theta(s (x_i + sigma eps), sigma) - x_i||^2`,
  * Riemannian Adam or SGD-momentum on the Stiefel manifold, learning-rate warm-up then cosine decay.
- * The model stays in backend memory (`createBases`); each step is one `lossGrad` and one
- * `stiefelStep`. Every random draw comes from a named Philox stream, so one seed gives the same
+ * The model stays in backend memory (`createBases`); the steps run in `trainSteps` calls (a
+ * `lossGrad` and a `stiefelStep` each). Every random draw comes from a named Philox stream, so one seed gives the same
  * training run on every backend.
  *
  * The recipe (issue 3): the loss is non-convex, so by default training starts from the global
@@ -270,12 +270,10 @@ class Draws implements Batch {
     this.z = new Float32Array(B);
   }
 
-  /** Views of consecutive batches of `size` draws (size divides B), valid across fills. */
-  batches(size: number): Batch[] {
-    const n = this.c.x.cols, view = (a: Float32Array, j: number, w: number): Float32Array => a.subarray(j * size * w, (j + 1) * size * w);
-    return Array.from({ length: this.B / size }, (_, j) => ({
-      x0: view(this.x0, j, n), eps: view(this.eps, j, n), s: view(this.s, j, 1), sigma: view(this.sigma, j, 1), weight: view(this.weight, j, 1),
-    }));
+  /** Views of the draws `first .. first + count - 1` (valid until the next fill). */
+  range(first: number, count: number): Batch {
+    const n = this.c.x.cols, view = (a: Float32Array, w: number): Float32Array => a.subarray(first * w, (first + count) * w);
+    return { x0: view(this.x0, n), eps: view(this.eps, n), s: view(this.s, 1), sigma: view(this.sigma, 1), weight: view(this.weight, 1) };
   }
 
   /**
@@ -358,23 +356,29 @@ function* restartWork(c: Checked, r: number, evalSeed: number): Work<Single> {
   try {
     kern.retract(bases, c.optimizer.retraction);
     const initialLoss = evaluate(c, bases, prior, evalSeed);
-    // The draws of `chunk` steps at once (about 2^18 noise values): fewer kernel calls per step.
+    // The draws of `chunk` steps at once (about 2^18 noise values), and the steps up to the end of
+    // the chunk or the next progress report in one trainSteps call: at small sizes the calls, not the
+    // arithmetic, would otherwise take half the time (docs/performance.md).
     const chunk = Math.max(1, Math.min(c.steps, Math.floor(2 ** 18 / (c.batch * c.x.cols))));
-    const draws = new Draws(c, chunk * c.batch), batches = draws.batches(c.batch), history: { step: number; loss: number }[] = [];
+    const draws = new Draws(c, chunk * c.batch), history: { step: number; loss: number }[] = [];
+    const lrs = new Float64Array(chunk), losses = new Float64Array(chunk);
     let acc = 0, count = 0;
-    for (let t = 0; t < c.steps; t++) {
+    for (let t = 0; t < c.steps;) {
       if (c.signal?.aborted) throwIfAborted(c.signal, `training at step ${t} of ${c.steps}`);
-      if (t % chunk === 0) draws.fill(seed, t * c.batch, c.batch);
-      const d = batches[t % chunk];
-      const loss = kern.lossGrad(d.x0, d.eps, c.batch, d.s, d.sigma, d.weight, bases, prior);
-      acc += finiteGradient('x', bases, loss) * c.lossScale;
-      count++;
-      const lr = learningRate(c.optimizer.lr, t, c.steps, c.warmup);
-      if (lr > 0) kern.stiefelStep(bases, { ...c.optimizer, lr });
-      if ((t + 1) % c.logEvery === 0 || t + 1 === c.steps) {
-        history.push({ step: t + 1, loss: acc / count });
+      const from = t % chunk;
+      if (from === 0) draws.fill(seed, t * c.batch, c.batch);
+      const end = Math.min(c.steps, t - from + chunk, (Math.floor(t / c.logEvery) + 1) * c.logEvery), T = end - t;
+      for (let i = 0; i < T; i++) lrs[i] = learningRate(c.optimizer.lr, t + i, c.steps, c.warmup);
+      const d = draws.range(from * c.batch, T * c.batch), lr = lrs.subarray(0, T), loss = losses.subarray(0, T);
+      const done = kern.trainSteps(d.x0, d.eps, c.batch, T, d.s, d.sigma, d.weight, bases, prior, c.optimizer, lr, loss);
+      if (done < T) finiteGradient('x', bases, loss[done]);
+      for (let i = 0; i < T; i++) acc += loss[i] * c.lossScale;
+      count += T;
+      t = end;
+      if (t % c.logEvery === 0 || t === c.steps) {
+        history.push({ step: t, loss: acc / count });
         c.onProgress?.({
-          restart: r, restarts: c.restarts, step: t + 1, steps: c.steps, loss: acc / count, lr,
+          restart: r, restarts: c.restarts, step: t, steps: c.steps, loss: acc / count, lr: lr[T - 1],
           bases: () => unstack(bases.read(), c.x.cols, c.dims),
         });
         acc = 0;

@@ -40,6 +40,17 @@ function notDeepEqual(actual: unknown, expected: unknown, message?: string): voi
   if (same(actual, expected)) throw new AssertionError(message ?? `expected values to differ: ${show(actual)}`);
 }
 
-const assert = Object.assign(ok, { ok, equal, deepEqual, notDeepEqual, AssertionError });
+/** `fn` throws, and the error passes `check` (a function returning true, as node's validation function). */
+function throws(fn: () => unknown, check?: (e: Error) => boolean, message?: string): void {
+  try {
+    fn();
+  } catch (e) {
+    if (check && check(e as Error) !== true) throw new AssertionError(message ?? `the error did not pass the check: ${String(e)}`);
+    return;
+  }
+  throw new AssertionError(message ?? 'expected the function to throw');
+}
+
+const assert = Object.assign(ok, { ok, equal, deepEqual, notDeepEqual, throws, AssertionError });
 export default assert;
-export { AssertionError, deepEqual, equal, notDeepEqual, ok };
+export { AssertionError, deepEqual, equal, notDeepEqual, ok, throws };

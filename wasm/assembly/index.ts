@@ -12,6 +12,7 @@ import { gate as gateKernel } from './gate';
 import { denoise as denoiseKernel } from './denoise';
 import { lossGrad as lossGradKernel } from './lossgrad';
 import { stiefelStep as stiefelStepKernel, retract as retractKernel } from './stiefel';
+import { trainSteps as trainStepsKernel } from './train';
 import { work, SLOT_MISC } from './scratch';
 
 /** Unmanaged, 16-byte aligned allocation of `bytes` bytes (release with `free`). */
@@ -84,6 +85,14 @@ export function stiefelStep(U: usize, G: usize, M: usize, V: usize, n: i32, D: i
                             method: i32, lr: f64, momentum: f64, beta1: f64, beta2: f64, eps: f64, t: f64,
                             retraction: i32): void {
   stiefelStepKernel(U, G, M, V, n, D, dims, K, method, lr, momentum, beta1, beta2, eps, t, retraction);
+}
+
+export function trainSteps(x0: usize, eps: usize, B: i32, T: i32, n: i32, s: usize, sigma: usize, weight: usize,
+                           U: usize, G: usize, M: usize, V: usize, D: i32, dims: usize, K: i32, logPi: usize,
+                           lambda: usize, delta: f64, method: i32, momentum: f64, beta1: f64, beta2: f64,
+                           adamEps: f64, t: f64, retraction: i32, lr: usize, losses: usize): i32 {
+  return trainStepsKernel(x0, eps, B, T, n, s, sigma, weight, U, G, M, V, D, dims, K, logPi, lambda, delta, method,
+                          momentum, beta1, beta2, adamEps, t, retraction, lr, losses);
 }
 
 export function retract(U: usize, n: i32, D: i32, dims: usize, K: i32, method: i32): void {

@@ -30,7 +30,7 @@ const sources = [
   join(here, 'exports.cc'),
 ];
 const exported = ['alloc', 'free', 'simd', 'philox', 'randomU32', 'normals', 'uniforms', 'gemm', 'svd', 'eigh',
-  'nearest', 'project', 'gate', 'denoise', 'lossGrad', 'stiefelStep', 'retract'];
+  'nearest', 'project', 'gate', 'denoise', 'lossGrad', 'stiefelStep', 'trainSteps', 'retract'];
 
 const variants = [
   { name: 'simd', flags: ['-msimd128'] },

@@ -111,6 +111,17 @@ EXPORT void stiefelStep(float* U, const float* G, float* M, float* V, int32_t n,
   molrg::stiefelStep(molrg::Blocks(n, dims, K), U, G, M, V, t, o);
 }
 
+EXPORT int32_t trainSteps(const float* x0, const float* eps, int32_t B, int32_t T, int32_t n, const float* s,
+                          const float* sigma, const float* weight, float* U, float* G, float* M, float* V, int32_t D,
+                          const int32_t* dims, int32_t K, const double* logPi, const double* lambda, double delta,
+                          int32_t method, double momentum, double beta1, double beta2, double adamEps, double t,
+                          int32_t retraction, const double* lr, double* losses) {
+  (void)D;
+  const molrg::StiefelOptions o{method == 1, 0.0, momentum, beta1, beta2, adamEps, retraction == 1};
+  return static_cast<int32_t>(molrg::trainSteps(x0, eps, B, T, s, sigma, weight, molrg::Blocks(n, dims, K), U,
+                                                prior(logPi, lambda, delta), G, M, V, t, o, lr, losses));
+}
+
 EXPORT void retract(float* U, int32_t n, int32_t D, const int32_t* dims, int32_t K, int32_t method) {
   (void)D;
   molrg::retract(molrg::Blocks(n, dims, K), U, method == 1);

@@ -10,6 +10,7 @@ import { normals, philox, randomU32, uniforms } from './philox.js';
 import { project } from './project.js';
 import { retract, stiefelStep } from './stiefel.js';
 import { svd } from './svd.js';
+import { trainSteps } from './train.js';
 
 /** The js backend only accepts the bases it created (it reads their arrays directly). */
 function own(bases: Bases): ArrayBases {
@@ -39,6 +40,8 @@ export function createJsKernels(): Kernels {
     denoise: (x, B, bases, prior, s, sigma, out, w) => denoise(x, B, own(bases), prior, s, sigma, out, w),
     lossGrad: (x0, eps, B, s, sigma, weight, bases, prior) => lossGrad(x0, eps, B, s, sigma, weight, own(bases), prior),
     stiefelStep: (bases, options) => stiefelStep(own(bases), options),
+    trainSteps: (x0, eps, B, T, s, sigma, weight, bases, prior, options, lr, losses) =>
+      trainSteps(x0, eps, B, T, s, sigma, weight, own(bases), prior, options, lr, losses),
     async,
   };
 }
