@@ -277,7 +277,7 @@ const TABLE: Entry[] = [
       slot([0], 'denoiser', denoiserArg()), slot([1], 'options', options()), slot([1, 'count'], 'count', count(1, true)),
       slot([1, 'steps'], 'steps', count(1, true)), slot([1, 'sampler'], 'sampler', oneOf()), slot([1, 'sigmaMin'], 'sigmaMin', positive()),
       slot([1, 'sigmaMax'], 'sigmaMax', positive()), slot([1, 'rho'], 'rho', positive()), slot([1, 'seed'], 'seed', seed()),
-      slot([1, 'onProgress'], 'onProgress', fn()), slot([1, 'signal'], 'signal', signal()),
+      slot([1, 'subspace'], 'subspace', [type('wrong type', 'yes')]), slot([1, 'onProgress'], 'onProgress', fn()), slot([1, 'signal'], 'signal', signal()),
     ],
   },
   // ---- metrics ----

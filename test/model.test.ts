@@ -12,8 +12,14 @@ import { MoLRG } from '../src/model/molrg.js';
 import { dataSigma, lossWeight, trainingLevels, ve, vp } from '../src/model/schedules.js';
 import { jacobian, numericalRank } from '../src/metrics/jacobian.js';
 import { generalizationScore, memorizationDistance, supportError } from '../src/metrics/samples.js';
-import { edmSigmas, sample } from '../src/sample/edm.js';
-import { posteriorMeanOracle } from './util.js';
+import { registerBackend, setBackend } from '../src/backend/index.js';
+import { host } from '../src/backend/host.js';
+import { createJsKernels } from '../src/backend/js/index.js';
+import type { BackendName, Kernels } from '../src/backend/types.js';
+import { spanReduction } from '../src/model/lowrank.js';
+import { edmSigmas, sample, SUBSPACE_MIN_WORK } from '../src/sample/edm.js';
+import { variants } from './backends.js';
+import { posteriorMeanOracle, randomBases } from './util.js';
 
 const median = (a: ArrayLike<number>) => {
   const s = Float64Array.from(a).sort();
@@ -236,6 +242,117 @@ describe('sampling', () => {
     // The exact denoiser, by contrast, generalises.
     const y = sample(exactDenoiser(m), { count: 300, seed: 6 });
     assert.ok(generalizationScore(y, train, m.bases as Matrix[]).score > 0.9);
+  });
+});
+
+/** Per sample, ||a - b|| / ||b||, sorted ascending. */
+function rowErrors(a: Matrix, b: Matrix): Float64Array {
+  const n = b.cols, out = new Float64Array(b.rows);
+  for (let i = 0; i < b.rows; i++) {
+    let d = 0, s = 0;
+    for (let j = i * n; j < (i + 1) * n; j++) { d += (a.data[j] - b.data[j]) ** 2; s += b.data[j] ** 2; }
+    out[i] = Math.sqrt(d / s);
+  }
+  return out.sort();
+}
+
+/**
+ * Components that share directions: from one orthonormal [n, 6] block q1..q6, U1 = [q1 q2 q3],
+ * U2 = [q3 q4] (q3 in both) and U3 = [(q1 + q4)/sqrt(2), q5] (its first column in span(U1, U2)):
+ * D = 7, r = 5.
+ */
+function sharedBases(n: number, seed: number): Matrix[] {
+  const Q = randomBases(n, [6], seed), col = (j: number) => Array.from({ length: n }, (_, i) => Q[i * 6 + j]);
+  const basis = (cols: number[][]) => matrix(n, cols.length, Float32Array.from({ length: n * cols.length }, (_, t) => cols[t % cols.length][Math.floor(t / cols.length)]));
+  const q = [0, 1, 2, 3, 4].map(col), mix = q[0].map((v, i) => (v + q[3][i]) / Math.SQRT2);
+  return [basis([q[0], q[1], q[2]]), basis([q[2], q[3]]), basis([mix, q[4]])];
+}
+
+describe('sampling in the span of the bases (the subspace option), on every backend variant', () => {
+  // Tolerances, per sample ||x_span - x_full|| / ||x_full||. Both paths compute the same numbers in a
+  // different order (r- instead of n-dimensional GEMMs, one scalar for the off-span part), so most
+  // samples agree to float32 rounding of an 18-step run: the median is held to 1e-5 (measured at most
+  // 1.1e-6 over these models, both samplers, seeds 7-9, every variant). A few samples pass near a
+  // boundary between components while the gating is sharp (phi ~ 1 / sigma^2 at small sigma), where
+  // the sampler amplifies those rounding differences: the worst measured is 4.8e-5 here and 1.3e-4 at
+  // the W3 size (n = 784, 2000 samples), so the worst sample is held to 1e-3, still far below a
+  // sample landing on another component (relative difference ~1).
+  const MEDIAN = 1e-5, WORST = 1e-3;
+  const models: { label: string; model: MoLRG; r: number }[] = [
+    { label: 'K = 1, delta = 0', model: new MoLRG({ n: 24, K: 1, d: 4, seed: 3 }), r: 4 },
+    { label: 'K = 1, delta = 0.2', model: new MoLRG({ n: 24, K: 1, d: 4, delta: 0.2, seed: 3 }), r: 4 },
+    { label: 'K = 3, unequal d_k, pi, lambda, delta = 0', model: new MoLRG({ n: 40, K: 3, d: [2, 5, 3], pi: [0.2, 0.3, 0.5], lambda: [1, 2, 0.5], seed: 4 }), r: 10 },
+    { label: 'K = 3, unequal d_k, pi, lambda, delta = 0.3', model: new MoLRG({ n: 40, K: 3, d: [2, 5, 3], pi: [0.2, 0.3, 0.5], lambda: [1, 2, 0.5], delta: 0.3, seed: 4 }), r: 10 },
+    { label: 'shared directions (D = 7, r = 5), delta = 0', model: new MoLRG({ bases: sharedBases(24, 6) }), r: 5 },
+    { label: 'shared directions (D = 7, r = 5), delta = 0.1', model: new MoLRG({ bases: sharedBases(24, 6), lambda: [1, 0.5, 2], delta: 0.1 }), r: 5 },
+  ];
+
+  for (const v of variants()) {
+    describe(v.label, () => {
+      const name: BackendName = v.kernels.info().backend;
+      before(() => {
+        registerBackend(name, () => v.kernels);
+        v.activate();
+        setBackend(name);
+      });
+      after(() => registerBackend(name, name === 'js' ? createJsKernels : host.loaders[name] as () => Kernels));
+
+      for (const { label, model, r } of models) {
+        it(`${label}: euler and heun agree with the n-dimensional path`, () => {
+          const den = exactDenoiser(model);
+          for (const sampler of ['euler', 'heun'] as const) {
+            const inSpan = sample(den, { count: 200, sampler, seed: 7 });
+            const full = sample(den, { count: 200, sampler, seed: 7, subspace: false });
+            // The span path ran: its rounding differs from the full path's somewhere.
+            assert.ok(inSpan.data.some((x, i) => x !== full.data[i]), `${sampler}: identical to the full path`);
+            const err = rowErrors(inSpan, full);
+            assert.ok(err[100] < MEDIAN && err[199] < WORST, `${sampler}: median ${err[100].toExponential(2)}, worst ${err[199].toExponential(2)}`);
+          }
+          assert.equal(spanReduction(den)?.r, r);
+          den.dispose();
+        });
+      }
+
+      it('the learned-DAE form takes the span path too', () => {
+        const m = models[3].model, dae = lowRankDAE(m.bases as Matrix[], { pi: [...m.pi], lambda: [...m.lambda], delta: m.delta });
+        const inSpan = sample(dae, { count: 200, seed: 8 }), full = sample(dae, { count: 200, seed: 8, subspace: false });
+        assert.ok(inSpan.data.some((x, i) => x !== full.data[i]));
+        const err = rowErrors(inSpan, full);
+        assert.ok(err[100] < MEDIAN && err[199] < WORST, `median ${err[100].toExponential(2)}, worst ${err[199].toExponential(2)}`);
+      });
+
+      it('falls back to the n-dimensional path (bit for bit): sum d_k >= n, sum d_k > n / 2, small runs, stochastic, empirical', () => {
+        const same = (den: Parameters<typeof sample>[0], options: Parameters<typeof sample>[1]) =>
+          assert.deepEqual(sample(den, options).data, sample(den, { ...options, subspace: false }).data);
+        const wide = exactDenoiser(new MoLRG({ n: 8, K: 3, d: 3, seed: 1 }));
+        same(wide, { count: 300, seed: 2 });
+        assert.equal(spanReduction(wide)?.r, 8, 'the span of 9 columns in 8 dimensions');
+        same(exactDenoiser(new MoLRG({ n: 12, K: 2, d: [3, 4], delta: 0.1, seed: 1 })), { count: 300, seed: 2, sampler: 'euler' });
+        // Too little work to pay for the span basis: count x (denoiser calls) < SUBSPACE_MIN_WORK x D.
+        const small = models[2].model;
+        assert.ok(2 * 35 < SUBSPACE_MIN_WORK * 10);
+        same(exactDenoiser(small), { count: 2, seed: 2 });
+        same(exactDenoiser(small), { count: 200, seed: 2, sampler: 'stochastic' });
+        same(empiricalDenoiser(small.sample(30, 1).x), { count: 50, seed: 2 });
+      });
+    });
+  }
+
+  it('the scratch kept between runs: a run inside another (from onProgress) and a run after an abort give the same samples', () => {
+    const den = exactDenoiser(models[3].model), options = { count: 200, seed: 3 };
+    const alone = sample(den, options);
+    let inner: Matrix | undefined;
+    const outer = sample(den, { ...options, onProgress: (i) => { if (i === 5) inner = sample(den, options); } });
+    assert.deepEqual(outer.data, alone.data);
+    assert.deepEqual(inner?.data, alone.data);
+    const ctl = new AbortController();
+    assert.throws(() => sample(den, { ...options, signal: ctl.signal, onProgress: (i) => { if (i === 3) ctl.abort(); } }), { name: 'AbortError' });
+    assert.deepEqual(sample(den, options).data, alone.data);
+  });
+
+  it('subspace is checked like the other options', () => {
+    const den = exactDenoiser(models[0].model);
+    assert.throws(() => sample(den, { count: 1, seed: 1, subspace: 'yes' as unknown as boolean }), (e: Error) => e instanceof TypeError && e.message === 'Expected a boolean for subspace but received "yes"');
   });
 });
 

@@ -28,13 +28,20 @@ export interface LowRankDenoiser extends Denoiser {
   dispose(): void;
 }
 
-/** The backend copy of the stacked bases, re-created when the active backend changes. */
+/**
+ * The backend copy of the stacked bases, re-created when the active backend changes, and the
+ * denoiser restricted to the span of its bases (computed on first use, with the same backend).
+ */
 interface Holder {
   kernels?: Kernels;
   bases?: Bases;
+  span?: { kernels: Kernels; reduction: SpanReduction };
 }
 
-const registry = new FinalizationRegistry<Holder>((h) => h.bases?.dispose());
+const registry = new FinalizationRegistry<Holder>((h) => {
+  h.bases?.dispose();
+  h.span?.reduction.reduced.dispose();
+});
 
 /** Builds a low-rank denoiser from checked bases and prior values. */
 export function lowRankDenoiser(
@@ -58,6 +65,20 @@ export function lowRankDenoiser(
   const kernel: TrustedDenoise = (x, B, sc, sig, out, w) => {
     const { k, b } = backendBases();
     k.denoise(x, B, b, prior, sc, sig, out, w);
+  };
+  const span = (): SpanReduction => {
+    const k = rawKernels();
+    if (holder.span?.kernels !== k) {
+      holder.span?.reduction.reduced.dispose();
+      const { Qt, r } = spanBasis(U, n, k);
+      const inSpan = own.map((b) => {
+        const data = new Float32Array(r * b.cols);
+        k.gemm(false, false, r, b.cols, n, 1, Qt, b.data, 0, data);
+        return { rows: r, cols: b.cols, data };
+      });
+      holder.span = { kernels: k, reduction: { r, Qt, reduced: lowRankDenoiser(kind, inSpan, pi, lambda, delta) } };
+    }
+    return holder.span.reduction;
   };
   const run = (x: Matrix, sigma: Levels, s?: Levels) => {
     const m = checkMatrix('x', x, { cols: n });
@@ -91,10 +112,12 @@ export function lowRankDenoiser(
       holder.bases?.dispose();
       holder.bases = undefined;
       holder.kernels = undefined;
+      holder.span?.reduction.reduced.dispose();
+      holder.span = undefined;
     },
   };
   registry.register(denoiser, holder);
-  trusted.set(denoiser, kernel);
+  trusted.set(denoiser, { kernel, span });
   return denoiser;
 }
 
@@ -105,11 +128,62 @@ export function lowRankDenoiser(
  */
 export type TrustedDenoise = (x: Float32Array, B: number, s: Float32Array, sigma: Float32Array, out: Float32Array, w?: Float32Array) => void;
 
-const trusted = new WeakMap<Denoiser, TrustedDenoise>();
+const trusted = new WeakMap<Denoiser, { kernel: TrustedDenoise; span: () => SpanReduction }>();
 
 /** The unchecked kernel of a denoiser built by `lowRankDenoiser`, or undefined for any other denoiser. */
 export function trustedDenoise(d: Denoiser): TrustedDenoise | undefined {
-  return trusted.get(d);
+  return trusted.get(d)?.kernel;
+}
+
+/**
+ * A low-rank denoiser restricted to the span of its bases. With `Q [n, r]` an orthonormal basis of
+ * span(U_1..U_K), `U_k = Q (Q^T U_k)`, so the denoiser sees x only through `c = Q^T x` (the gating
+ * reads `||U_k^T x|| = ||(Q^T U_k)^T c||`) and, since the weights sum to 1 (SPEC section 3),
+ *
+ *     D(x) = Q D_r(c) + a0 (I - Q Q^T) x,    a0 = s delta^2 / beta,
+ *
+ * where `D_r` is the same denoiser (prior unchanged) in ambient dimension r with bases `Q^T U_k`.
+ */
+export interface SpanReduction {
+  /** r = dim span(U_1..U_K), <= min(n, sum d_k). */
+  readonly r: number;
+  /** `Q^T [r, n]`: an orthonormal basis of the span, one vector per row. */
+  readonly Qt: Float32Array;
+  /** `D_r`: the denoiser in the coordinates `c = Q^T x`. */
+  readonly reduced: LowRankDenoiser;
+}
+
+/**
+ * The span reduction of a denoiser built by `lowRankDenoiser` (computed on first use and kept,
+ * recomputed when the active backend changes), or undefined for any other denoiser.
+ */
+export function spanReduction(d: Denoiser): SpanReduction | undefined {
+  return trusted.get(d)?.span();
+}
+
+/**
+ * Singular values of the stacked bases at or below this are dropped from the span basis. Basis
+ * columns have norm 1 (within 1e-4, `checkBases`), and a direction shared by two components gives a
+ * singular value of float32 rounding size (1.4e-8 in the shared-direction model of
+ * test/model.test.ts); dropping a direction of singular value s moves each `U_k^T x` by at most
+ * s |x|. Keeping one is always exact (Q only has to contain the span): the tolerance decides r, i.e.
+ * speed, and nothing else beyond those 1e-5.
+ */
+export const SPAN_TOLERANCE = 1e-5;
+
+/**
+ * An orthonormal basis of span(U_1..U_K), as `Q^T [r, n]`: the left singular vectors of the stacked
+ * `U [n, D]` whose singular values exceed SPAN_TOLERANCE (one thin SVD, the kernel contract's).
+ */
+function spanBasis(U: Float32Array, n: number, k: Kernels): { Qt: Float32Array; r: number } {
+  const D = U.length / n, t = Math.min(n, D);
+  const W = new Float32Array(n * t), S = new Float32Array(t);
+  k.svd(U, 1, n, D, t, W, S, new Float32Array(D * t));
+  let r = 0;
+  while (r < t && S[r] > SPAN_TOLERANCE) r++;
+  const Qt = new Float32Array(r * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < r; j++) Qt[j * n + i] = W[i * t + j];
+  return { Qt, r };
 }
 
 /** Whether a denoiser is one of the low-rank kind (exact or DAE) built by this library. */
