@@ -2,7 +2,7 @@
  * Concurrency (issue 7): several worker_threads, each using the native addon AND the wasm module at
  * once, give bit-identical results to the same work run serially in the main thread; and the async
  * native kernels, awaited while the main thread keeps running other sync kernels, give the same
- * results as their sync forms.
+ * results as their sync forms; and native results do not depend on the pool's thread count.
  *
  * This file is both the mocha spec (main thread) and the worker's entry: a worker loads it through
  * tsx's CommonJS hook, as src/experiments/sweep.ts does for its cells, and answers one job.
@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { backendKernels } from '../src/backend/index.js';
+import { nativeIsas, setNativeIsa, setNativeThreads } from '../src/backend/native.js';
 import type { Kernels, StiefelOptions } from '../src/backend/types.js';
 import { prior, randn, randomBases } from './util.js';
 
@@ -186,6 +187,47 @@ if (!isMainThread && workerData && Array.isArray((workerData as { seeds?: unknow
         sameBits(`round ${round} svd V`, aV, sV);
       }
       syncBases.dispose(); asyncBases.dispose(); otherBases.dispose();
+    });
+
+    // The native pool splits output rows (or columns), never a reduction: the same bits at any thread
+    // count, on every ISA (docs/kernels.md). Shapes large enough to wake the pool.
+    it('native gemm, denoise, lossGrad (both paths) and stiefelStep give the same bits at 1, 2 and 3 threads', () => {
+      const native = backendKernels('native', { checked: false });
+      const { threads: threads0, isa: isa0 } = native.info();
+      const run = (): unknown[] => {
+        const out: unknown[] = [];
+        for (const [tA, tB, m, n, kk] of [[false, false, 130, 70, 90], [true, false, 130, 70, 90], [false, true, 40, 300, 50], [true, true, 97, 33, 301]] as const) {
+          const C = randn(m * n, 7);
+          native.gemm(tA, tB, m, n, kk, 0.5, randn(m * kk, 5), randn(kk * n, 6), 1, C);
+          out.push(C);
+        }
+        for (const [n, dims, B] of [[100, [20, 17], 61], [48, [6, 6], 64]] as const) {
+          const p = prior(dims.length, { pi: [0.4, 0.6], lambda: [1, 2], delta: 0.1 });
+          const bases = native.createBases(n, Int32Array.from(dims), randomBases(n, [...dims], 3));
+          const s = new Float32Array(B).fill(1), sigma = new Float32Array(B).map((_, b) => Math.exp(Math.sin(b)));
+          const weight = sigma.map((sg) => 1 / (sg * sg)), x0 = randn(B * n, 8), den = new Float32Array(B * n);
+          native.denoise(x0, B, bases, p, s, sigma, den);
+          out.push(den, native.lossGrad(x0, randn(B * n, 9), B, s, sigma, weight, bases, p), bases.readGrad());
+          native.stiefelStep(bases, ADAM);
+          out.push(bases.read());
+          bases.dispose();
+        }
+        return out;
+      };
+      try {
+        for (const isa of nativeIsas()) {
+          setNativeIsa(isa);
+          setNativeThreads(1);
+          const want = run();
+          for (const t of [2, 3]) {
+            setNativeThreads(t);
+            assert.deepEqual(run(), want, `${isa}, ${t} threads`);
+          }
+        }
+      } finally {
+        setNativeThreads(threads0);
+        setNativeIsa(isa0);
+      }
     });
   });
 }

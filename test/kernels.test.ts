@@ -306,10 +306,16 @@ for (const v of variants()) {
         bases.dispose();
       });
 
-      for (const [n, dims, B] of [[1, [1], 1], [16, [4, 4], 5], [17, [3, 1, 5], 128], [48, [6, 6], 128], [19, [14, 13], 9], [33, [10, 10], 64], [100, [17, 16], 5], [784, [16, 16, 16], 128]] as const) {
-        it(`agrees with the reference: n=${n} dims=${dims} B=${B}`, () => {
+      // The last case takes native's GEMM path (D > 32) with delta > 0 (a0 != 0), lambdas that differ and
+      // a batch that is not a multiple of its 12-row parts.
+      const cases: [number, number[], number, Parameters<typeof prior>[1]?][] = [
+        [1, [1], 1], [16, [4, 4], 5], [17, [3, 1, 5], 128], [48, [6, 6], 128], [19, [14, 13], 9], [33, [10, 10], 64],
+        [100, [17, 16], 5], [784, [16, 16, 16], 128], [57, [20, 17], 37, { pi: [0.3, 0.7], lambda: [1, 2.5], delta: 0.3 }],
+      ];
+      for (const [n, dims, B, opts] of cases) {
+        it(`agrees with the reference: n=${n} dims=${dims} B=${B}${opts ? ' delta=' + opts.delta : ''}`, () => {
           const U = randomBases(n, [...dims], n + 1);
-          const p = prior(dims.length);
+          const p = prior(dims.length, opts);
           // Training-like data: samples of the model at EDM-distributed noise levels.
           const x0 = randn(B * n, n + 2), eps = randn(B * n, n + 3);
           const s = new Float32Array(B).fill(1), sigma = new Float32Array(B).map((_, b) => Math.exp(-1.2 + 1.2 * Math.sin(b)));

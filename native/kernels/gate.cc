@@ -12,10 +12,12 @@ void sampleConstants(const Blocks& bl, const Prior& pr, double s, double sigma, 
   const double gamma = s * sigma, delta2 = pr.delta * pr.delta;
   const double beta = s * s * delta2 + gamma * gamma;
   *a0 = s * delta2 / beta;
+  double logRatio = 0.0;  // log1p(alpha / beta), computed again only where lambda_k changes
   for (idx k = 0; k < bl.K; k++) {
     const double alpha = s * s * pr.lambda[k];
+    if (k == 0 || !(pr.lambda[k] == pr.lambda[k - 1])) logRatio = std::log1p(alpha / beta);
     phi[k] = alpha / (2.0 * beta * (alpha + beta));
-    bias[k] = pr.logPi[k] - 0.5 * static_cast<double>(bl.dims[k]) * std::log1p(alpha / beta);
+    bias[k] = pr.logPi[k] - 0.5 * static_cast<double>(bl.dims[k]) * logRatio;
     h[k] = s * (pr.lambda[k] + delta2) / (alpha + beta) - *a0;
   }
 }

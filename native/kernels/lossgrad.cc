@@ -30,14 +30,56 @@ MOLRG_INLINE void store8(float* p, v8 v) { __builtin_memcpy(p, &v, sizeof v); }
 
 MOLRG_INLINE v8 splat8(float x) { return v8{} + x; }
 
-// Four doubles, and four floats widened to them.
-typedef double v4d __attribute__((vector_size(32), aligned(8)));
-typedef float v4f __attribute__((vector_size(16), aligned(4)));
+// Eight doubles, and eight floats widened to them or rounded from them.
+typedef double v8d __attribute__((vector_size(64), aligned(8)));
 
-MOLRG_INLINE v4d widen4(const float* p) {
-  v4f v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return __builtin_convertvector(v, v4d);
+MOLRG_INLINE v8d widen8(const float* p) { return __builtin_convertvector(load8(p), v8d); }
+
+MOLRG_INLINE void round8(float* p, v8d v) { store8(p, __builtin_convertvector(v, v8)); }
+
+// x_t = s (x0 + sigma eps) of one sample, in float64, rounded to float32.
+MOLRG_INLINE void noisyRow(const float* x0, const float* eps, double s, double sigma, idx n, float* xt) {
+  idx i = 0;
+  for (; i + 8 <= n; i += 8) round8(xt + i, s * (widen8(x0 + i) + sigma * widen8(eps + i)));
+  for (; i < n; i++) xt[i] = static_cast<float>(s * (static_cast<double>(x0[i]) + sigma * eps[i]));
+}
+
+// The residual of one sample in float64, r = lr + a0 x_t - x0 with `lr` the low-rank part of the
+// posterior mean (sum_k w_k h_k U_k p_k); g = 2 weight r rounded to float32 (g may be lr). Returns
+// ||r||^2: eight partial sums, added in a fixed order.
+MOLRG_INLINE double residualRow(const float* lr, const float* xt, const float* x0, double a0, double wt, idx n,
+                                float* g) {
+  v8d l8 = {};
+  idx i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v8d r = widen8(lr + i) + a0 * widen8(xt + i) - widen8(x0 + i);
+    l8 += r * r;
+    round8(g + i, (2.0 * wt) * r);
+  }
+  double l = ((l8[0] + l8[1]) + (l8[2] + l8[3])) + ((l8[4] + l8[5]) + (l8[6] + l8[7]));
+  for (; i < n; i++) {
+    const double r = static_cast<double>(lr[i]) + a0 * xt[i] - x0[i];
+    l += r * r;
+    g[i] = static_cast<float>(2.0 * wt * r);
+  }
+  return l;
+}
+
+// The backward coefficients of one sample: a_k = h_k q_k . p_k, abar = sum_k w_k a_k, and q (= g U on
+// entry) becomes C = Q o (w h) + 2 phi w (a_k - abar) P. `a [K]` scratch.
+MOLRG_INLINE void backwardRow(const Blocks& bl, const float* p, const double* phi, const double* h, const double* w,
+                              double* a, float* q) {
+  double abar = 0.0;
+  for (idx k = 0; k < bl.K; k++) {
+    double dot = 0.0;
+    for (idx j = bl.off[k]; j < bl.off[k] + bl.dims[k]; j++) dot += static_cast<double>(q[j]) * p[j];
+    a[k] = h[k] * dot;
+    abar += w[k] * a[k];
+  }
+  for (idx k = 0; k < bl.K; k++) {
+    const double cq = w[k] * h[k], cp = 2.0 * phi[k] * w[k] * (a[k] - abar);
+    for (idx j = bl.off[k]; j < bl.off[k] + bl.dims[k]; j++) q[j] = static_cast<float>(cq * q[j] + cp * p[j]);
+  }
 }
 
 // y [DV * 8] = x [n] Up [n, DV * 8]: four rows per iteration into independent register accumulators.
@@ -75,7 +117,7 @@ MOLRG_INLINE double lossGradRows(const float* x0, const float* eps, idx B, const
   constexpr idx DP = DV * 8;
   const idx n = bl->n, D = bl->D, K = bl->K;
   float* xt = buf;
-  float* g = xt + n;  // the posterior mean, then the residual term 2 weight r
+  float* g = xt + n;  // the low-rank part of the posterior mean, then the residual term 2 weight r
   float* p = g + n;
   float* pc = p + DP;  // A = P o (w h)
   float* q = pc + DP;  // Q = g U, then C
@@ -86,9 +128,8 @@ MOLRG_INLINE double lossGradRows(const float* x0, const float* eps, idx B, const
   double L = 0.0;
   for (idx b = 0; b < B; b++) {
     const float* xb = x0 + b * n;
-    const float* eb = eps + b * n;
     const double sb = s[b], sig = sigma[b];
-    for (idx i = 0; i < n; i++) xt[i] = static_cast<float>(sb * (static_cast<double>(xb[i]) + sig * eb[i]));
+    noisyRow(xb, eps + b * n, sb, sig, n, xt);
     rowTimes<DV>(xt, Up, n, p);
     double a0;
     sampleConstants(*bl, *pr, sb, sig, phi, bias, h, &a0);
@@ -97,10 +138,9 @@ MOLRG_INLINE double lossGradRows(const float* x0, const float* eps, idx B, const
       const double c = w[k] * h[k];
       for (idx j = bl->off[k]; j < bl->off[k] + bl->dims[k]; j++) pc[j] = static_cast<float>(c * p[j]);
     }
-    for (idx i = 0; i < n; i++) g[i] = static_cast<float>(a0 * xt[i]);
     idx i = 0;
     for (; i + 16 <= n; i += 16) {  // two row chunks, two partial sums each: four independent chains
-      v8 acc0 = load8(g + i), acc1 = load8(g + i + 8), acc2 = splat8(0.0f), acc3 = splat8(0.0f);
+      v8 acc0 = splat8(0.0f), acc1 = splat8(0.0f), acc2 = splat8(0.0f), acc3 = splat8(0.0f);
       idx j = 0;
       for (; j + 2 <= D; j += 2) {
         const v8 c0 = splat8(pc[j]), c1 = splat8(pc[j + 1]);
@@ -117,41 +157,19 @@ MOLRG_INLINE double lossGradRows(const float* x0, const float* eps, idx B, const
       store8(g + i + 8, acc1 + acc3);
     }
     for (; i + 8 <= n; i += 8) {
-      v8 acc = load8(g + i);
+      v8 acc = splat8(0.0f);
       for (idx j = 0; j < D; j++) acc += splat8(pc[j]) * load8(Ut + j * n + i);
       store8(g + i, acc);
     }
     for (; i < n; i++) {
-      for (idx j = 0; j < D; j++) g[i] += pc[j] * Ut[j * n + i];
+      float acc = 0.0f;
+      for (idx j = 0; j < D; j++) acc += pc[j] * Ut[j * n + i];
+      g[i] = acc;
     }
-    // Residual in float64, four partial sums of r^2.
     const double wt = weight[b];
-    v4d l4 = {0.0, 0.0, 0.0, 0.0};
-    i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const v4d r = widen4(g + i) - widen4(xb + i), t = (2.0 * wt) * r;
-      l4 += r * r;
-      for (int e = 0; e < 4; e++) g[i + e] = static_cast<float>(t[e]);
-    }
-    double l = (l4[0] + l4[1]) + (l4[2] + l4[3]);
-    for (; i < n; i++) {
-      const double r = static_cast<double>(g[i]) - xb[i];
-      l += r * r;
-      g[i] = static_cast<float>(2.0 * wt * r);
-    }
-    L += wt * l;
+    L += wt * residualRow(g, xt, xb, a0, wt, n, g);
     rowTimes<DV>(g, Up, n, q);
-    double abar = 0.0;
-    for (idx k = 0; k < K; k++) {
-      double dot = 0.0;
-      for (idx j = bl->off[k]; j < bl->off[k] + bl->dims[k]; j++) dot += static_cast<double>(q[j]) * p[j];
-      a[k] = h[k] * dot;
-      abar += w[k] * a[k];
-    }
-    for (idx k = 0; k < K; k++) {
-      const double cq = w[k] * h[k], cp = 2.0 * phi[k] * w[k] * (a[k] - abar);
-      for (idx j = bl->off[k]; j < bl->off[k] + bl->dims[k]; j++) q[j] = static_cast<float>(cq * q[j] + cp * p[j]);
-    }
+    backwardRow(*bl, p, phi, h, w, a, q);
     v8 A[DV], C[DV];
     for (int v = 0; v < DV; v++) {
       A[v] = load8(pc + 8 * v);
@@ -182,11 +200,41 @@ MOLRG_MULTIVERSION(double, lossGradNarrow,
                     const Blocks* bl, const float* Up, const float* Ut, const Prior* pr, float* Gp, float* buf),
                    (x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf))
 
+// The row passes of the GEMM path, rows b0..b1: x_t, and the residual term g (in place of the
+// low-rank part of the posterior mean) with the per-sample losses.
+MOLRG_INLINE void noisyRows_body(const float* x0, const float* eps, const float* s, const float* sigma, idx n, idx b0,
+                                 idx b1, float* xt) {
+  for (idx b = b0; b < b1; b++) noisyRow(x0 + b * n, eps + b * n, s[b], sigma[b], n, xt + b * n);
+}
+
+MOLRG_MULTIVERSION(void, noisyRows,
+                   (const float* x0, const float* eps, const float* s, const float* sigma, idx n, idx b0, idx b1,
+                    float* xt),
+                   (x0, eps, s, sigma, n, b0, b1, xt))
+
+MOLRG_INLINE void residualRows_body(const float* xt, const float* x0, const double* a0, const float* weight, idx n,
+                                    idx b0, idx b1, float* G, double* loss) {
+  for (idx b = b0; b < b1; b++) {
+    const double wt = weight[b];
+    loss[b] = wt * residualRow(G + b * n, xt + b * n, x0 + b * n, a0[b], wt, n, G + b * n);
+  }
+}
+
+MOLRG_MULTIVERSION(void, residualRows,
+                   (const float* xt, const float* x0, const double* a0, const float* weight, idx n, idx b0, idx b1,
+                    float* G, double* loss),
+                   (xt, x0, a0, weight, n, b0, b1, G, loss))
+
+// Rows per part of the GEMM path's batch split: a multiple of every GEMM micro-tile height.
+constexpr idx kRowUnit = 12;
+
 }  // namespace
 
-// Forward as denoise on x_t = s (x0 + sigma eps); r = out - x0, g = 2 weight r; Q = g U;
-// A = P o (w h), C = Q o (w h) + 2 phi w (a_k - abar) P; dL/dU = [g; x_t]^T [A; C] (one GEMM with
-// inner dimension 2B, parallel over the n output rows). Nothing of size B n D is formed.
+// x_t = s (x0 + sigma eps); P = x_t U, gating; the low-rank part of the posterior mean (P o w h) U^T,
+// r = that + a0 x_t - x0, g = 2 weight r; Q = g U; A = P o (w h), C = Q o (w h) + 2 phi w (a_k - abar) P;
+// dL/dU = [g; x_t]^T [A; C] (one GEMM with inner dimension 2B). Everything up to C is per sample, so each
+// thread takes its part of the batch through all of it (one parallel region, its GEMMs serial); the
+// last GEMM is parallel over the n output rows. Nothing of size B n D is formed.
 double lossGrad(const float* x0, const float* eps, idx B, const float* s, const float* sigma,
                 const float* weight, const Blocks& bl, const float* U, const Prior& pr, float* grad) {
   const idx n = bl.n, D = bl.D, K = bl.K;
@@ -205,62 +253,32 @@ double lossGrad(const float* x0, const float* eps, idx B, const float* s, const 
     return L;
   }
   const size_t Bn = static_cast<size_t>(B * n), BD = static_cast<size_t>(B * D), BK = static_cast<size_t>(B * K);
+  const size_t packed = packedRightSize(n, D), packedT = packedRightSize(D, n);
   thread_local Workspace<float> floats;
   thread_local Workspace<double> doubles;
-  float* G = floats.get(3 * Bn + 3 * BD);  // rows 0..B-1: g, rows B..2B-1: x_t (one [2B, n] operand)
+  float* G = floats.get(2 * Bn + 3 * BD + packed + packedT);  // rows 0..B-1: g, rows B..2B-1: x_t
   float* xt = G + Bn;
   float* A = G + 2 * Bn;  // rows 0..B-1: A, rows B..2B-1: C (one [2B, D] operand)
   float* C = A + BD;
   float* P = C + BD;
-  float* out = P + BD;
-  double* phi = doubles.get(3 * BK + static_cast<size_t>(B));
+  // U and U^T packed once for the three products with U of every part.
+  const PackedRight Uk = packRight(false, n, D, U, D, P + BD);
+  const PackedRight UkT = packRight(true, D, n, U, D, P + BD + packed);
+  double* phi = doubles.get(3 * BK + 2 * static_cast<size_t>(B));
   double* h = phi + BK;
   double* w = h + BK;
-  double* loss = w + BK;
-  const double rowWork = static_cast<double>(B) * n;
-  parallelFor(B, rowWork, [&](idx b0, idx b1) {
-    for (idx b = b0; b < b1; b++) {
-      const double sb = s[b], sig = sigma[b];
-      for (idx i = 0; i < n; i++) {
-        xt[b * n + i] = static_cast<float>(sb * (static_cast<double>(x0[b * n + i]) + sig * eps[b * n + i]));
-      }
-    }
-  });
-  forward(xt, B, bl, U, pr, s, sigma, out, P, A, phi, h, w);
-  parallelFor(B, rowWork, [&](idx b0, idx b1) {
-    for (idx b = b0; b < b1; b++) {
-      double l = 0.0;
-      const double wt = weight[b];
-      for (idx i = 0; i < n; i++) {
-        const double r = static_cast<double>(out[b * n + i]) - x0[b * n + i];
-        l += r * r;
-        G[b * n + i] = static_cast<float>(2.0 * wt * r);
-      }
-      loss[b] = wt * l;
-    }
-  });
-  float* Q = C;  // Q = g U lands in C's rows and is turned into C in place
-  sgemm(false, false, B, D, n, 1.0f, G, n, U, D, 0.0f, Q, D);
-  parallelFor(B, 2.0 * static_cast<double>(B) * D, [&](idx b0, idx b1) {
+  double* a0 = w + BK;
+  double* loss = a0 + B;
+  parallelFor((B + kRowUnit - 1) / kRowUnit, 4.0 * static_cast<double>(B) * n * D, [&](idx u0, idx u1) {
+    const idx b0 = u0 * kRowUnit, b1 = std::min(B, u1 * kRowUnit), rows = b1 - b0;
+    noisyRows(x0, eps, s, sigma, n, b0, b1, xt);
+    sgemmPacked(false, rows, 1.0f, xt + b0 * n, n, Uk, 0.0f, P + b0 * D, D);
+    gateRows(P, b0, b1, bl, pr, s, sigma, A, phi, h, w, a0);
+    sgemmPacked(false, rows, 1.0f, A + b0 * D, D, UkT, 0.0f, G + b0 * n, n);
+    residualRows(xt, x0, a0, weight, n, b0, b1, G, loss);
+    sgemmPacked(false, rows, 1.0f, G + b0 * n, n, Uk, 0.0f, C + b0 * D, D);  // Q, turned into C
     Buffer<double> a(static_cast<size_t>(K));
-    for (idx b = b0; b < b1; b++) {
-      const double* wb = w + b * K;
-      const double* hb = h + b * K;
-      const double* phib = phi + b * K;
-      const float* p = P + b * D;
-      float* q = Q + b * D;
-      double abar = 0.0;
-      for (idx k = 0; k < K; k++) {
-        double dot = 0.0;
-        for (idx j = bl.off[k]; j < bl.off[k] + bl.dims[k]; j++) dot += static_cast<double>(q[j]) * p[j];
-        a[k] = hb[k] * dot;
-        abar += wb[k] * a[k];
-      }
-      for (idx k = 0; k < K; k++) {
-        const double cq = wb[k] * hb[k], cp = 2.0 * phib[k] * wb[k] * (a[k] - abar);
-        for (idx j = bl.off[k]; j < bl.off[k] + bl.dims[k]; j++) q[j] = static_cast<float>(cq * q[j] + cp * p[j]);
-      }
-    }
+    for (idx b = b0; b < b1; b++) backwardRow(bl, P + b * D, phi + b * K, h + b * K, w + b * K, a.data(), C + b * D);
   });
   sgemm(true, false, n, D, 2 * B, 1.0f, G, n, A, D, 0.0f, grad, D);
   double L = 0.0;

@@ -72,11 +72,11 @@ idx trainSteps(const float* x0, const float* eps, idx B, idx T, const float* s, 
                double t, StiefelOptions o, const double* lr, double* losses);
 
 /**
- * The forward pass shared by denoise and lossGrad: `P = x U`, per-sample constants and gating, then
- * `out = a0 x + (P o C) U^T` with `PC[b, j] = w_k h_k P[b, j]`. Caller-owned buffers:
- * `P, PC [B, D]`, `phi, h, w [B, K]` (float64).
+ * The posterior-mean coefficients of rows b0..b1 of `P [B, D] = x U` (denoise and lossGrad): the
+ * per-sample constants phi, h, the gating weights w (`[B, K]` each) and a0 (`[B]`), all float64, and
+ * `PC [B, D]`, `PC[b, j] = w_k h_k P[b, j]`. The posterior mean is `a0 x + PC U^T`.
  */
-void forward(const float* x, idx B, const Blocks& bl, const float* U, const Prior& pr, const float* s,
-             const float* sigma, float* out, float* P, float* PC, double* phi, double* h, double* w);
+void gateRows(const float* P, idx b0, idx b1, const Blocks& bl, const Prior& pr, const float* s, const float* sigma,
+              float* PC, double* phi, double* h, double* w, double* a0);
 
 }  // namespace molrg

@@ -11,28 +11,47 @@ namespace molrg {
 
 namespace {
 
+// Columns off .. off + d - 1 of X [n, ld] <-> a row-major float64 [n, d] copy.
+MOLRG_INLINE void loadColumns_body(const float* X, idx n, idx ld, idx off, idx d, double* out) {
+  for (idx i = 0; i < n; i++) {
+    for (idx a = 0; a < d; a++) out[i * d + a] = X[i * ld + off + a];
+  }
+}
+
+MOLRG_INLINE void storeColumns_body(const double* in, idx n, idx ld, idx off, idx d, float* X) {
+  for (idx i = 0; i < n; i++) {
+    for (idx a = 0; a < d; a++) X[i * ld + off + a] = static_cast<float>(in[i * d + a]);
+  }
+}
+
+MOLRG_MULTIVERSION(void, loadColumns, (const float* X, idx n, idx ld, idx off, idx d, double* out),
+                   (X, n, ld, off, d, out))
+MOLRG_MULTIVERSION(void, storeColumns, (const double* in, idx n, idx ld, idx off, idx d, float* X),
+                   (in, n, ld, off, d, X))
+
 // Block k of X [n, D] <-> a row-major float64 [n, d] copy.
 void loadBlock(const Blocks& bl, const float* X, idx k, double* out) {
-  const idx d = bl.dims[k], off = bl.off[k];
-  for (idx i = 0; i < bl.n; i++) {
-    for (idx a = 0; a < d; a++) out[i * d + a] = X[i * bl.D + off + a];
-  }
+  loadColumns(X, bl.n, bl.D, bl.off[k], bl.dims[k], out);
 }
 
 void storeBlock(const Blocks& bl, const double* in, idx k, float* X) {
-  const idx d = bl.dims[k], off = bl.off[k];
-  for (idx i = 0; i < bl.n; i++) {
-    for (idx a = 0; a < d; a++) X[i * bl.D + off + a] = static_cast<float>(in[i * d + a]);
-  }
+  storeColumns(in, bl.n, bl.D, bl.off[k], bl.dims[k], X);
 }
 
+// Float64 work arrays of one thread, kept between calls (thread_local in `scratch()`): a step would
+// otherwise allocate, zero and fault in about 100 KB per block of a large model.
 struct Scratch {
-  std::vector<double> G, R, Y, rows, h, lam, Vt;
+  std::vector<double> U, Gb, S, G, R, Y, rows, h, lam, Vt;
   double* get(std::vector<double>& v, idx n) {
     if (static_cast<idx>(v.size()) < n) v.resize(static_cast<size_t>(n));
     return v.data();
   }
 };
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
 
 // The reference: Gram-Schmidt twice with the completion (docs/kernels.md `retract`).
 void qrReference(double* Y, idx n, idx d, Scratch& s) {
@@ -170,13 +189,12 @@ double blockWork(const Blocks& bl) {
 
 void retract(const Blocks& bl, float* U, bool polar) {
   parallelFor(bl.K, blockWork(bl), [&](idx k0, idx k1) {
-    std::vector<double> Y;
-    Scratch s;
+    Scratch& s = scratch();
     for (idx k = k0; k < k1; k++) {
-      Y.resize(static_cast<size_t>(bl.n * bl.dims[k]));
-      loadBlock(bl, U, k, Y.data());
-      retractRows(Y.data(), bl.n, bl.dims[k], polar, s);
-      storeBlock(bl, Y.data(), k, U);
+      double* Y = s.get(s.U, bl.n * bl.dims[k]);
+      loadBlock(bl, U, k, Y);
+      retractRows(Y, bl.n, bl.dims[k], polar, s);
+      storeBlock(bl, Y, k, U);
     }
   });
 }
@@ -188,23 +206,22 @@ void stiefelStep(const Blocks& bl, float* U, const float* G, float* m, float* v,
   const idx n = bl.n;
   const double c1 = 1.0 - std::pow(o.beta1, t), c2 = 1.0 - std::pow(o.beta2, t);
   parallelFor(bl.K, blockWork(bl), [&](idx k0, idx k1) {
-    std::vector<double> Ub, Gb, S;
-    Scratch s;
+    Scratch& s = scratch();
     for (idx k = k0; k < k1; k++) {
       const idx d = bl.dims[k], off = bl.off[k];
-      Ub.resize(static_cast<size_t>(n * d));
-      Gb.resize(Ub.size());
-      S.resize(static_cast<size_t>(d * d));
-      loadBlock(bl, U, k, Ub.data());
-      loadBlock(bl, G, k, Gb.data());
-      dgramT(Ub.data(), Gb.data(), n, d, d, S.data());
+      double* Ub = s.get(s.U, n * d);
+      double* Gb = s.get(s.Gb, n * d);
+      double* S = s.get(s.S, d * d);
+      loadBlock(bl, U, k, Ub);
+      loadBlock(bl, G, k, Gb);
+      dgramT(Ub, Gb, n, d, d, S);
       for (idx a = 0; a < d; a++) {
         for (idx b = a; b < d; b++) S[a * d + b] = S[b * d + a] = -0.5 * (S[a * d + b] + S[b * d + a]);
       }
-      dmulRight(Ub.data(), n, d, S.data(), d, Gb.data(), true);  // Gb becomes xi
-      update(Ub.data(), Gb.data(), m + off, v + off, n, d, bl.D, &o, c1, c2);
-      retractRows(Ub.data(), n, d, o.polar, s);
-      storeBlock(bl, Ub.data(), k, U);
+      dmulRight(Ub, n, d, S, d, Gb, true);  // Gb becomes xi
+      update(Ub, Gb, m + off, v + off, n, d, bl.D, &o, c1, c2);
+      retractRows(Ub, n, d, o.polar, s);
+      storeBlock(bl, Ub, k, U);
     }
   });
 }

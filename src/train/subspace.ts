@@ -35,8 +35,10 @@ export function unitScale(x: Matrix, noise = 0): { x: Matrix; scale: number } {
   const rms = Math.sqrt(sum / Math.max(1, x.data.length) + noise * noise);
   const scale = rms > 0 ? 2 ** Math.round(Math.log2(rms)) : 1;
   if (scale === 1) return { x, scale };
-  const inv = 1 / scale;
-  return { x: { rows: x.rows, cols: x.cols, data: x.data.map((v) => v * inv) }, scale };
+  // A plain loop: TypedArray.prototype.map with a closure took 30-200 ms on 3.2 M entries (W2's data).
+  const inv = 1 / scale, data = new Float32Array(x.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = x.data[i] * inv;
+  return { x: { rows: x.rows, cols: x.cols, data }, scale };
 }
 
 /** Rows `idx` of `x` as one contiguous `[m, n]` array. */
