@@ -572,6 +572,55 @@ for (const v of variants()) {
         k.svd(new Float32Array(m * n), 1, m, n, n, new Float32Array(m * n), S, new Float32Array(n * n));
         assert.ok(S.every((x) => x === 0), 'zero matrix has zero singular values');
       });
+      // Batches of small matrices: native rotates up to 16 at once in float32 (one per lane), then 8 at
+      // a time in float64; these sweep the batch around those groups and stress the float32 pass.
+      /** Q1 diag(s) Q2^T (float64, rounded once) for random orthonormal Q1 [m, k], Q2 [n, k]. */
+      function withSpectrum(m: number, n: number, s: number[], seed: number): Float32Array {
+        const k = s.length, Q1 = randomBases(m, [k], seed), Q2 = randomBases(n, [k], seed + 1);
+        const A = new Float32Array(m * n);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let t = 0;
+            for (let q = 0; q < k; q++) t += Q1[i * k + q] * s[q] * Q2[j * k + q];
+            A[i * n + j] = t;
+          }
+        }
+        return A;
+      }
+      const graded = (k: number, decades: number) => Array.from({ length: k }, (_, q) => 10 ** (-decades * q / (k - 1)));
+      function batchOf(mats: Float32Array[]): Float32Array {
+        const out = new Float32Array(mats.reduce((t, a) => t + a.length, 0));
+        let off = 0;
+        for (const a of mats) {
+          out.set(a, off);
+          off += a.length;
+        }
+        return out;
+      }
+      it('32x32 batches of 2, 17 and 33, 12x20 of 19, 64x64 of 3 (groups of lanes and their remainders)', () => {
+        for (const batch of [2, 17, 33]) check(`32x32 batch ${batch}`, randn(batch * 32 * 32, 900 + batch), batch, 32, 32, 32, true);
+        check('12x20 batch 19', randn(19 * 12 * 20, 950), 19, 12, 20, 12, true);
+        check('64x64 batch 3', randn(3 * 64 * 64, 960), 3, 64, 64, 64, true);
+      });
+      it('ill-conditioned and rank-deficient 32x32 in one batch (singular values down to 1e-10, rank 3, zero, repeated)', () => {
+        const mats = [
+          withSpectrum(32, 32, graded(32, 3), 1000), withSpectrum(32, 32, graded(32, 6), 1002),
+          withSpectrum(32, 32, graded(32, 10), 1004), withSpectrum(32, 32, [1, 1, 1, 1e-3, 1e-3, 1e-6, 1e-6, 1e-6], 1006),
+          withSpectrum(32, 32, [5, 3, 1], 1008), new Float32Array(32 * 32),
+          withSpectrum(32, 32, [...Array(16).fill(2), ...graded(16, 7)], 1010), randn(32 * 32, 1012),
+          withSpectrum(32, 32, graded(32, 10).map((x, q) => (q % 2 ? x : 1 - x * 1e-3)), 1014),
+        ];
+        check('ill-conditioned batch', batchOf(mats), mats.length, 32, 32, 32, true);
+        check('ill-conditioned batch, top-5', batchOf(mats), mats.length, 32, 32, 5, true);
+      });
+      it('extreme scales in one batch: the same 32x32 matrices times 2^-126 (subnormal entries) .. 2^120', () => {
+        const base = randn(32 * 32, 1100), cond = withSpectrum(32, 32, graded(32, 5), 1101);
+        const mats: Float32Array[] = [];
+        for (const e of [-126, -100, -60, 0, 60, 100, 120]) {  // s_1 stays below the float32 maximum
+          for (const a of [base, cond]) mats.push(a.map((x) => x * 2 ** e));
+        }
+        check('2^-126 .. 2^120', batchOf(mats), mats.length, 32, 32, 32, true);
+      });
       it('top-8 of a 300x200 matrix of rank 8 plus noise 1e-2 (a cluster\'s data)', () => {
         const m = 300, n = 200, r = 8;
         const L = randn(m * r, 1), Rt = randn(n * r, 2), noise = randn(m * n, 3, 1e-2);
