@@ -5,6 +5,8 @@
  * build of native/kernels (bench/peers/emscripten, issue 6) joins when it has been built, or when
  * named in MOLRG_TEST_BACKENDS (then a missing build is a failure).
  */
+import { host } from '../src/backend/host.js';
+import { type BackendName, registerBackend, setBackend } from '../src/backend/index.js';
 import { createJsKernels } from '../src/backend/js/index.js';
 import { loadNative, nativeIsas, setNativeIsa } from '../src/backend/native.js';
 import type { Kernels } from '../src/backend/types.js';
@@ -44,4 +46,20 @@ export function variants(): Variant[] {
     }
   }
   return out;
+}
+
+/**
+ * Mocha hooks for a describe block: variant v becomes the active backend of the science layer (in
+ * the slot of its backend name; the emscripten build takes the wasm slot), and the environment's
+ * loader is put back afterwards. Returns the slot's name.
+ */
+export function activeDuring(v: Variant): BackendName {
+  const name = v.kernels.info().backend;
+  before(() => {
+    registerBackend(name, () => v.kernels);
+    v.activate();
+    setBackend(name);
+  });
+  after(() => registerBackend(name, name === 'js' ? createJsKernels : host.loaders[name] as () => Kernels));
+  return name;
 }

@@ -8,12 +8,8 @@ import assert from 'node:assert/strict';
 import {
   backendInfo, exactDenoiser, kSubspaces, lowRankDAE, matchSubspaces, matrix, MoLRG, trainDAE, type Matrix,
 } from '../src/api.js';
-import { registerBackend, setBackend } from '../src/backend/index.js';
-import { createJsKernels } from '../src/backend/js/index.js';
-import { host } from '../src/backend/host.js';
-import type { BackendName } from '../src/backend/types.js';
 import { validated } from '../src/backend/validate.js';
-import { variants } from './backends.js';
+import { activeDuring, variants } from './backends.js';
 import { prior, randomBases } from './util.js';
 
 const SIGMAS = [1e-6, 1e-4, 1e-2, 1, 1e2, 1e4, 1e6];
@@ -243,14 +239,7 @@ describe('numerical extremes (public API, default backend)', function () {
 
     for (const v of variants()) {
       describe(v.label, () => {
-        // The slot of backend selection this variant takes (the emscripten build is a wasm backend).
-        const name: BackendName = v.kernels.info().backend;
-        before(() => {
-          registerBackend(name, () => v.kernels);
-          v.activate();
-          setBackend(name);
-        });
-        after(() => registerBackend(name, name === 'js' ? createJsKernels : host.loaders[name] as () => typeof v.kernels));
+        const name = activeDuring(v);
 
         it('runs on this variant', () => assert.equal(backendInfo().backend, name));
 

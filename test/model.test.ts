@@ -12,13 +12,9 @@ import { MoLRG } from '../src/model/molrg.js';
 import { dataSigma, lossWeight, trainingLevels, ve, vp } from '../src/model/schedules.js';
 import { jacobian, numericalRank } from '../src/metrics/jacobian.js';
 import { generalizationScore, memorizationDistance, supportError } from '../src/metrics/samples.js';
-import { registerBackend, setBackend } from '../src/backend/index.js';
-import { host } from '../src/backend/host.js';
-import { createJsKernels } from '../src/backend/js/index.js';
-import type { BackendName, Kernels } from '../src/backend/types.js';
 import { spanReduction } from '../src/model/lowrank.js';
 import { edmSigmas, sample, SUBSPACE_MIN_WORK } from '../src/sample/edm.js';
-import { variants } from './backends.js';
+import { activeDuring, variants } from './backends.js';
 import { posteriorMeanOracle, randomBases } from './util.js';
 
 const median = (a: ArrayLike<number>) => {
@@ -289,13 +285,7 @@ describe('sampling in the span of the bases (the subspace option), on every back
 
   for (const v of variants()) {
     describe(v.label, () => {
-      const name: BackendName = v.kernels.info().backend;
-      before(() => {
-        registerBackend(name, () => v.kernels);
-        v.activate();
-        setBackend(name);
-      });
-      after(() => registerBackend(name, name === 'js' ? createJsKernels : host.loaders[name] as () => Kernels));
+      activeDuring(v);
 
       for (const { label, model, r } of models) {
         it(`${label}: euler and heun agree with the n-dimensional path`, () => {
