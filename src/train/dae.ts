@@ -3,8 +3,8 @@
  * of `L(theta) = (1/N) sum_i E_sigma E_eps weight(sigma) ||x_theta(s (x_i + sigma eps), sigma) - x_i||^2`,
  * Riemannian Adam or SGD-momentum on the Stiefel manifold, learning-rate warm-up then cosine decay.
  * The model stays in backend memory (`createBases`); the steps run in `trainSteps` calls (a
- * `lossGrad` and a `stiefelStep` each). Every random draw comes from a named Philox stream, so one seed gives the same
- * training run on every backend.
+ * `lossGrad` and a `stiefelStep` each). Every random draw comes from a named Philox stream, so one
+ * seed gives the same training run on every backend.
  *
  * The recipe (issue 3): the loss is non-convex, so by default training starts from the global
  * structure found by subspace clustering (`init: 'auto'`: the principal subspace for K = 1, where
