@@ -103,8 +103,9 @@ let gradScratch = new Float32Array(0);
 
 /**
  * The loss and the gradient `lossGrad` left in `bases` both finite. A non-finite gradient would make
- * `stiefelStep` retract its block to the deterministic completion e_1..e_d, silently: every consumer
- * of a gradient (the validated `lossGrad` and `stiefelStep`, the trainer) checks it here first.
+ * `stiefelStep` retract its block to the deterministic completion e_1..e_d, silently: the validated
+ * `lossGrad` and `stiefelStep` check it here first; `trainSteps` checks inside the kernel and, where
+ * it stopped, the validated form and the trainer report it here.
  * Cost: one copy and one summing pass over the n x D gradient, against the B n D multiply-adds of
  * the lossGrad that wrote it (measured 2-7 % of a lossGrad at B = 64, see docs/kernels.md).
  */
