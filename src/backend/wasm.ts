@@ -468,14 +468,7 @@ function createKernels(heap: Heap, simd: boolean): Kernels {
         heap.f32().fill(0, b.G >>> 2, (b.G >>> 2) + n * D);
         return 0;
       }
-      const [px, pe, pl, pm, ps, pg, pwt] = heap.stage(
-        B * n * F32, B * n * F32, K * F64, K * F64, B * F32, B * F32, B * F32);
-      heap.put(px, x0, B * n);
-      heap.put(pe, eps, B * n);
-      stagePrior(heap, prior, K, pl, pm);
-      heap.put(ps, s, B);
-      heap.put(pg, sigma, B);
-      heap.put(pwt, weight, B);
+      const [px, pe, pl, pm, ps, pg, pwt] = stageDraws(heap, B, n, K, x0, eps, s, sigma, weight, prior);
       return w.lossGrad(px, pe, B, n, ps, pg, pwt, b.U, D, b.dimsPtr, K, pl, pm, prior.delta, b.G);
     },
 
@@ -488,15 +481,8 @@ function createKernels(heap: Heap, simd: boolean): Kernels {
 
     trainSteps(x0, eps, B, T, s, sigma, weight, bases, prior, o, lr, losses) {
       const b = own(bases);
-      const { n, D, K } = b, TB = T * B;
-      const [px, pe, pl, pm, ps, pg, pwt, plr, plo] = heap.stage(
-        TB * n * F32, TB * n * F32, K * F64, K * F64, TB * F32, TB * F32, TB * F32, T * F64, T * F64);
-      heap.put(px, x0, TB * n);
-      heap.put(pe, eps, TB * n);
-      stagePrior(heap, prior, K, pl, pm);
-      heap.put(ps, s, TB);
-      heap.put(pg, sigma, TB);
-      heap.put(pwt, weight, TB);
+      const { n, D, K } = b;
+      const [px, pe, pl, pm, ps, pg, pwt, plr, plo] = stageDraws(heap, T * B, n, K, x0, eps, s, sigma, weight, prior, T, T);
       heap.put(plr, lr, T);
       const adam = o.method === 'adam';
       const done = w.trainSteps(px, pe, B, T, n, ps, pg, pwt, b.U, b.G, b.M, b.V, D, b.dimsPtr, K, pl, pm, prior.delta,
@@ -517,6 +503,23 @@ function createKernels(heap: Heap, simd: boolean): Kernels {
     lossGrad: async (...a) => kernels.lossGrad(...a),
   };
   return { ...kernels, async };
+}
+
+/**
+ * Stages minibatch draws (lossGrad: `rows` = B; trainSteps: T B): `x0`, `eps` `[rows, n]`, the prior,
+ * `s`, `sigma`, `weight` `[rows]`, then room for float64 arrays of the lengths `f64`; their pointers
+ * in that order.
+ */
+function stageDraws(heap: Heap, rows: number, n: number, K: number, x0: Float32Array, eps: Float32Array, s: Float32Array,
+  sigma: Float32Array, weight: Float32Array, prior: Prior, ...f64: number[]): number[] {
+  const p = heap.stage(rows * n * F32, rows * n * F32, K * F64, K * F64, rows * F32, rows * F32, rows * F32, ...f64.map((l) => l * F64));
+  heap.put(p[0], x0, rows * n);
+  heap.put(p[1], eps, rows * n);
+  stagePrior(heap, prior, K, p[2], p[3]);
+  heap.put(p[4], s, rows);
+  heap.put(p[5], sigma, rows);
+  heap.put(p[6], weight, rows);
+  return p;
 }
 
 function stagePrior(heap: Heap, prior: Prior, K: number, logPi: number, lambda: number): void {
