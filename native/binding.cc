@@ -571,7 +571,8 @@ std::unique_ptr<Job> parseStiefel(const Napi::CallbackInfo& info, bool copy) {
 }
 
 struct TrainJob : BasesJob {
-  const float *x0, *noise, *s, *sigma, *weight;
+  molrg::TrainDraws d{};
+  const float *s, *sigma, *weight;
   idx B, T;
   molrg::Prior pr;
   float *U, *G, *m, *v;
@@ -581,36 +582,48 @@ struct TrainJob : BasesJob {
   double* losses;
   idx done = 0;
   void execute() override {
-    done = molrg::trainSteps(x0, noise, B, T, s, sigma, weight, *bl, U, pr, G, m, v, t, o, lr, losses);
+    done = molrg::trainSteps(d, B, T, s, sigma, weight, *bl, U, pr, G, m, v, t, o, lr, losses);
   }
   Napi::Value result(Napi::Env env) override { return Napi::Number::New(env, static_cast<double>(done)); }
 };
 
-// trainSteps(x0, eps, B, T, s, sigma, weight, n, dims, U, logPi, lambda, delta, grad, m, v, t,
-//            method, momentum, beta1, beta2, eps, retraction, lr, losses) -> steps done
+// trainSteps(X, N, index, seed, stream, offset, B, T, s, sigma, weight, n, dims, U, logPi, lambda, delta,
+//            grad, m, v, t, method, momentum, beta1, beta2, eps, retraction, lr, losses) -> steps done
 std::unique_ptr<Job> parseTrainSteps(const Napi::CallbackInfo& info, bool copy) {
   auto j = std::make_unique<TrainJob>();
   Args a(info, *j, copy);
   Napi::Env env = a.env();
-  j->B = a.size(2, "B");
-  j->T = a.size(3, "T");
-  const idx n = a.size(7, "n", 1);
-  j->bl = std::make_unique<molrg::Blocks>(a.blocks(8, n));
+  const idx N = a.size(1, "N", 1);
+  j->B = a.size(6, "B");
+  j->T = a.size(7, "T");
+  const idx n = a.size(11, "n", 1);
+  j->bl = std::make_unique<molrg::Blocks>(a.blocks(12, n));
   const uint64_t TB = mul(env, {uint64_t(j->T), uint64_t(j->B)}), nD = mul(env, {uint64_t(n), uint64_t(j->bl->D)});
-  j->x0 = a.f32(0, "x0", mul(env, {TB, uint64_t(n)}), "[T B, n]");
-  j->noise = a.f32(1, "eps", mul(env, {TB, uint64_t(n)}), "[T B, n]");
-  j->s = a.f32(4, "s", TB, "[T B]");
-  j->sigma = a.f32(5, "sigma", TB, "[T B]");
-  j->weight = a.f32(6, "weight", TB, "[T B]");
-  j->U = a.f32(9, "U", nD, "[n, D]");
-  j->pr = prior(a, 10, j->bl->K);
-  j->G = a.f32(13, "grad", nD, "[n, D]");
-  j->m = a.f32(14, "m", nD, "[n, D]");
-  j->v = a.f32(15, "v", nD, "[n, D]");
-  j->t = a.integer(16, "t", 0, kMaxSafe);
-  j->o = stiefelOptions(a, 17, false);
-  j->lr = a.f64(23, "lr", uint64_t(j->T), "[T]");
-  j->losses = a.f64(24, "losses", uint64_t(j->T), "[T]");
+  j->d.X = a.f32(0, "data", mul(env, {uint64_t(N), uint64_t(n)}), "[N, n]");
+  j->d.index = a.i32(2, "index", TB, "[T B]");
+  for (uint64_t i = 0; i < TB; i++) {
+    if (j->d.index[i] < 0 || j->d.index[i] >= N) {
+      rangeError(env, "Expected sample indices in [0, " + std::to_string(N) + ") for index but received " +
+                          std::to_string(j->d.index[i]) + " at " + std::to_string(i));
+    }
+  }
+  j->d.seed = static_cast<uint64_t>(a.integer(3, "seed", 0, kMaxSafe));
+  j->d.stream = static_cast<uint32_t>(a.integer(4, "stream", 0, 4294967295.0));
+  // The last normal drawn is offset + T B n - 1: the offset range leaves room for it.
+  const uint64_t TBn = mul(env, {TB, uint64_t(n)});
+  j->d.offset = static_cast<uint64_t>(a.integer(5, "offset", 0, kMaxSafe - static_cast<double>(TBn)));
+  j->s = a.f32(8, "s", TB, "[T B]");
+  j->sigma = a.f32(9, "sigma", TB, "[T B]");
+  j->weight = a.f32(10, "weight", TB, "[T B]");
+  j->U = a.f32(13, "U", nD, "[n, D]");
+  j->pr = prior(a, 14, j->bl->K);
+  j->G = a.f32(17, "grad", nD, "[n, D]");
+  j->m = a.f32(18, "m", nD, "[n, D]");
+  j->v = a.f32(19, "v", nD, "[n, D]");
+  j->t = a.integer(20, "t", 0, kMaxSafe);
+  j->o = stiefelOptions(a, 21, false);
+  j->lr = a.f64(27, "lr", uint64_t(j->T), "[T]");
+  j->losses = a.f64(28, "losses", uint64_t(j->T), "[T]");
   return j;
 }
 

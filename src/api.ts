@@ -6,7 +6,7 @@ export {
   backendInfo, backendKernels, kernels, setBackend, type BackendInfo,
 } from './backend/index.js';
 export type {
-  AsyncKernels, BackendName, Bases, KernelInfo, Kernels, Prior, StiefelOptions,
+  AsyncKernels, BackendName, Bases, KernelInfo, Kernels, NoiseWindow, Prior, StiefelOptions,
 } from './backend/types.js';
 export { fromRows, matrix, rowSlice, type Matrix } from './matrix.js';
 export { MoLRG, type MoLRGBasesOptions, type MoLRGRandomOptions } from './model/molrg.js';

@@ -252,7 +252,11 @@ const TABLE: Entry[] = [
   // ---- schedules ----
   { name: 'lossWeight', args: () => ['edm', 1, 0.5], call: molrg.lossWeight, slots: [slot([0], 'weighting', oneOf()), slot([1], 'sigma', positive()), slot([2], 'sigmaData', positive())] },
   { name: 'schedule', args: () => ['ve'], call: molrg.schedule, slots: [slot([0], 'schedule', oneOf())] },
-  { name: 'trainingLevels', args: () => ['ve', [0, 1]], call: molrg.trainingLevels, slots: [slot([0], 'schedule', oneOf()), slot([1], ['draws', 'draws[0]'], numbers({ entries: 'finite' }))] },
+  {
+    name: 'trainingLevels', args: () => ['ve', [0, 1], { s: f32(2), sigma: f32(2) }], call: molrg.trainingLevels,
+    slots: [slot([0], 'schedule', oneOf()), slot([1], ['draws', 'draws[0]'], numbers({ entries: 'finite' })), slot([2], 'out', [type('wrong type', 'abc'), type('null', null)]),
+      slot([2, 's'], 'out.s', typed()), slot([2, 'sigma'], 'out.sigma', typed())],
+  },
   {
     name: 'learningRate', args: () => [0.01, 3, 100, 5], call: molrg.learningRate,
     slots: [slot([0], 'lr', positive()), slot([1], 't', count()), slot([2], 'steps', count(1)), slot([3], 'warmup', count())],
@@ -441,15 +445,21 @@ const TABLE: Entry[] = [
   },
   {
     name: 'kernels().trainSteps',
-    args: () => [f32(16), f32(16), 2, 2, f32(4, 1), f32(4, 1), f32(4, 1), kb, prior(1), { ...stiefel }, new Float64Array(2).fill(1e-3), new Float64Array(2)],
+    args: () => [f32(12, 1), 3, Int32Array.of(0, 1, 2, 0), { seed: 1, stream: 2, offset: 0 }, 2, 2, f32(4, 1), f32(4, 1), f32(4, 1), kb, prior(1),
+      { ...stiefel }, new Float64Array(2).fill(1e-3), new Float64Array(2)],
     call: k.trainSteps,
     slots: [
-      slot([0], 'x0', typed({ finite: true })), slot([1], 'eps', typed({ finite: true })), slot([2], 'B', count(0, true)), slot([3], 'T', count(0, true)),
-      slot([4], 's', typed({ finite: true })), slot([5], 'sigma', [...typed({ finite: true }), range('zero entry', f32(4))]),
-      slot([6], 'weight', [...typed({ finite: true }), range('negative entry', f32(4, -1))]), slot([7], 'bases', [type('wrong type', 'abc')]),
-      slot([8], 'prior', [type('wrong type', 'abc')]), slot([9], 'options', options()), slot([9, 'method'], 'options.method', oneOf()),
-      slot([9, 'momentum'], 'options.momentum', num([-0.1, 1])), slot([9, 'eps'], 'options.eps', positive()),
-      slot([10], 'lr', [...typed({ finite: true }), range('negative entry', Float64Array.of(1e-3, -1))]), slot([11], 'losses', typed()),
+      slot([0], 'data', typed({ finite: true })), slot([1], 'N', count(1, true)),
+      slot([2], 'index', [type('wrong type', [0, 1, 2, 0]), type('Float32Array', f32(4)), derived('wrong length', (a: Int32Array) => a.slice(1)),
+        range('index = N', Int32Array.of(0, 1, 3, 0)), range('negative index', Int32Array.of(0, -1, 0, 0))]),
+      slot([3], 'noise', [type('wrong type', 'abc'), type('null', null)]), slot([3, 'seed'], 'noise.seed', seed()),
+      slot([3, 'stream'], 'noise.stream', [...count(), range('huge (2^32)', 2 ** 32)]), slot([3, 'offset'], 'noise.offset', count()),
+      slot([4], 'B', count(0, true)), slot([5], 'T', count(0, true)),
+      slot([6], 's', typed({ finite: true })), slot([7], 'sigma', [...typed({ finite: true }), range('zero entry', f32(4))]),
+      slot([8], 'weight', [...typed({ finite: true }), range('negative entry', f32(4, -1))]), slot([9], 'bases', [type('wrong type', 'abc')]),
+      slot([10], 'prior', [type('wrong type', 'abc')]), slot([11], 'options', options()), slot([11, 'method'], 'options.method', oneOf()),
+      slot([11, 'momentum'], 'options.momentum', num([-0.1, 1])), slot([11, 'eps'], 'options.eps', positive()),
+      slot([12], 'lr', [...typed({ finite: true }), range('negative entry', Float64Array.of(1e-3, -1))]), slot([13], 'losses', typed()),
     ],
   },
 ];

@@ -191,7 +191,7 @@ if (!isMainThread && workerData && Array.isArray((workerData as { seeds?: unknow
 
     // The native pool splits output rows (or columns), never a reduction: the same bits at any thread
     // count, on every ISA (docs/kernels.md). Shapes large enough to wake the pool.
-    it('native gemm, denoise, lossGrad (both paths) and stiefelStep give the same bits at 1, 2 and 3 threads', () => {
+    it('native gemm, denoise, lossGrad (both paths), stiefelStep and trainSteps give the same bits at 1, 2 and 3 threads', () => {
       const native = backendKernels('native', { checked: false });
       const { threads: threads0, isa: isa0 } = native.info();
       const run = (): unknown[] => {
@@ -210,6 +210,12 @@ if (!isMainThread && workerData && Array.isArray((workerData as { seeds?: unknow
           out.push(den, native.lossGrad(x0, randn(B * n, 9), B, s, sigma, weight, bases, p), bases.readGrad());
           native.stiefelStep(bases, ADAM);
           out.push(bases.read());
+          // trainSteps: where lossGrad runs on one thread, a second thread draws the noise ahead.
+          const T = 30, N = 50, losses = new Float64Array(T), index = Int32Array.from({ length: T * B }, (_, j) => (j * 7) % N);
+          const levels = (a: Float32Array) => Float32Array.from({ length: T * B }, (_, j) => a[j % B]);
+          native.trainSteps(randn(N * n, 10), N, index, { seed: 11, stream: 3, offset: 5 }, B, T, levels(s), levels(sigma), levels(weight),
+            bases, p, ADAM, new Float64Array(T).fill(1e-3), losses);
+          out.push(losses, bases.read());
           bases.dispose();
         }
         return out;

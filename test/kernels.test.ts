@@ -424,19 +424,25 @@ for (const v of variants()) {
     });
 
     describe('trainSteps', () => {
-      // T minibatches of draws, [T B, n] and [T B]; lr[2] = 0 (no step there, as in a warm-up from 0).
-      function draws(n: number, B: number, T: number, seed: number) {
+      // T minibatches of draws: rows `index [T B]` (with repeats) of `data [N, n]`, the noise window at an
+      // offset that is not a multiple of the generators' block or group sizes, levels `[T B]`; lr[2] = 0
+      // (no step there, as in a warm-up from 0).
+      function draws(n: number, B: number, T: number, seed: number, N = 7) {
         const s = new Float32Array(T * B).fill(1), sigma = new Float32Array(T * B).map((_, b) => Math.exp(-1.2 + 1.2 * Math.sin(b)));
         return {
-          x0: randn(T * B * n, seed), eps: randn(T * B * n, seed + 1), s, sigma, weight: sigma.map((sg) => (sg * sg + 1) / (sg * sg) / B),
+          data: randn(N * n, seed), N, index: Int32Array.from({ length: T * B }, (_, j) => (j * 5 + seed) % N),
+          noise: { seed: seed + 1, stream: 9, offset: 1001 }, s, sigma, weight: sigma.map((sg) => (sg * sg + 1) / (sg * sg) / B),
           lr: Float64Array.from({ length: T }, (_, t) => (t === 2 ? 0 : 0.01 / (1 + t))),
         };
       }
-      /** The same steps one call at a time: lossGrad, then stiefelStep where lr > 0. */
+      /** The same steps one call at a time: the rows and the noise of minibatch t, lossGrad, then stiefelStep where lr > 0. */
       function oneByOne(kern: Kernels, bases: Bases, d: ReturnType<typeof draws>, B: number, T: number, o: StiefelOptions): number[] {
-        const n = bases.n, p = prior(bases.K), rows = (a: Float32Array, t: number, w: number) => a.subarray(t * B * w, (t + 1) * B * w);
+        const n = bases.n, p = prior(bases.K), rows = (a: Float32Array, t: number) => a.subarray(t * B, (t + 1) * B);
         return Array.from({ length: T }, (_, t) => {
-          const loss = kern.lossGrad(rows(d.x0, t, n), rows(d.eps, t, n), B, rows(d.s, t, 1), rows(d.sigma, t, 1), rows(d.weight, t, 1), bases, p);
+          const x0 = new Float32Array(B * n), eps = new Float32Array(B * n);
+          for (let b = 0; b < B; b++) x0.set(d.data.subarray(d.index[t * B + b] * n, (d.index[t * B + b] + 1) * n), b * n);
+          kern.normals(eps, d.noise.seed, d.noise.stream, d.noise.offset + t * B * n);
+          const loss = kern.lossGrad(x0, eps, B, rows(d.s, t), rows(d.sigma, t), rows(d.weight, t), bases, p);
           if (d.lr[t] > 0) kern.stiefelStep(bases, { ...o, lr: d.lr[t] });
           return loss;
         });
@@ -448,8 +454,8 @@ for (const v of variants()) {
           const rb = ref.createBases(n, Int32Array.from(dims), U);
           try {
             const losses = new Float64Array(T);
-            const done = k.trainSteps(offsetView(d.x0), offsetView(d.eps), B, T, offsetView(d.s), offsetView(d.sigma), offsetView(d.weight),
-              fused, prior(3), o, d.lr, losses);
+            const done = k.trainSteps(offsetView(d.data), d.N, d.index, d.noise, B, T, offsetView(d.s), offsetView(d.sigma),
+              offsetView(d.weight), fused, prior(3), o, d.lr, losses);
             assert.equal(done, T);
             assert.deepEqual([...losses], oneByOne(k, single, d, B, T, o));
             assert.deepEqual(fused.read(), single.read());
@@ -458,7 +464,7 @@ for (const v of variants()) {
             for (const b of [fused, single]) k.stiefelStep(b, { ...o, lr: 0.01 });
             assert.deepEqual(fused.read(), single.read());
             const want = new Float64Array(T);
-            ref.trainSteps(d.x0, d.eps, B, T, d.s, d.sigma, d.weight, rb, prior(3), o, d.lr, want);
+            ref.trainSteps(d.data, d.N, d.index, d.noise, B, T, d.s, d.sigma, d.weight, rb, prior(3), o, d.lr, want);
             ref.stiefelStep(rb, { ...o, lr: 0.01 });
             close('losses', losses, want, 0, 1e-4);
             close('U', fused.read(), rb.read(), 1e-4, 0);
@@ -467,20 +473,40 @@ for (const v of variants()) {
           }
         });
       }
+      it('many steps split over calls at any boundary give the same bits as one call (the noise window moves with the draws)', () => {
+        const n = 12, dims = [2, 3], B = 8, T = 40, U = randomBases(n, dims, 25), d = draws(n, B, T, 26, 30);
+        const one = k.createBases(n, Int32Array.from(dims), U), split = k.createBases(n, Int32Array.from(dims), U);
+        try {
+          const losses = new Float64Array(T), parts = new Float64Array(T);
+          assert.equal(k.trainSteps(d.data, d.N, d.index, d.noise, B, T, d.s, d.sigma, d.weight, one, prior(2), ADAM, d.lr, losses), T);
+          for (const [t0, t1] of [[0, 1], [1, 17], [17, 40]]) {
+            const a = t0 * B, e = t1 * B, v = (x: Float32Array) => x.subarray(a, e);
+            const noise = { ...d.noise, offset: d.noise.offset + a * n };
+            assert.equal(k.trainSteps(d.data, d.N, d.index.subarray(a, e), noise, B, t1 - t0, v(d.s), v(d.sigma), v(d.weight), split,
+              prior(2), ADAM, d.lr.subarray(t0, t1), parts.subarray(t0, t1)), t1 - t0);
+          }
+          assert.deepEqual([...parts], [...losses]);
+          assert.deepEqual(split.read(), one.read());
+        } finally {
+          one.dispose();
+          split.dispose();
+        }
+      });
       it('stops before stepping on a non-finite loss or gradient, and the validated form throws after the steps before it', () => {
         const n = 8, dims = [2, 2], B = 4, T = 4, U = randomBases(n, dims, 31), d = draws(n, B, T, 32);
-        d.x0.fill(1e20, 2 * B * n, 3 * B * n);  // minibatch 2 overflows float32
+        d.data.fill(1e20, 6 * n, 7 * n);  // row 6 overflows float32; minibatch 2 is the first to draw it
+        d.index.fill(0, 0, 2 * B).fill(6, 2 * B + 1, 2 * B + 2);
         const bases = k.createBases(n, Int32Array.from(dims), U), single = k.createBases(n, Int32Array.from(dims), U);
         try {
           const losses = new Float64Array(T), lr = new Float64Array(T).fill(0.01);
-          assert.equal(k.trainSteps(d.x0, d.eps, B, T, d.s, d.sigma, d.weight, bases, prior(2), ADAM, lr, losses), 2);
+          assert.equal(k.trainSteps(d.data, d.N, d.index, d.noise, B, T, d.s, d.sigma, d.weight, bases, prior(2), ADAM, lr, losses), 2);
           assert.ok(!Number.isFinite(losses[2]) || bases.readGrad().some((g) => !Number.isFinite(g)));
           oneByOne(k, single, { ...d, lr }, B, 2, ADAM);
           assert.deepEqual(bases.read(), single.read());
           const checked = validated(k), again = checked.createBases(n, Int32Array.from(dims), U);
           try {
-            assert.throws(() => checked.trainSteps(d.x0, d.eps, B, T, d.s, d.sigma, d.weight, again, prior(2), ADAM, lr, losses),
-              (e: Error) => e instanceof RangeError && /for x0 .*overflowed float32/.test(e.message));
+            assert.throws(() => checked.trainSteps(d.data, d.N, d.index, d.noise, B, T, d.s, d.sigma, d.weight, again, prior(2), ADAM, lr, losses),
+              (e: Error) => e instanceof RangeError && /for data .*overflowed float32/.test(e.message));
             assert.deepEqual(again.read(), single.read());
           } finally {
             again.dispose();
@@ -492,10 +518,11 @@ for (const v of variants()) {
       });
       it('T = 0 and B = 0 are no-ops that return T', () => {
         const n = 5, bases = k.createBases(n, Int32Array.of(2), randomBases(n, [2], 41)), U = bases.read(), none = new Float32Array(0);
+        const data = randn(n, 42), noise = { seed: 1, stream: 2, offset: 3 }, at = new Int32Array(0);
         try {
-          assert.equal(k.trainSteps(none, none, 3, 0, none, none, none, bases, prior(1), ADAM, new Float64Array(0), new Float64Array(0)), 0);
+          assert.equal(k.trainSteps(data, 1, at, noise, 3, 0, none, none, none, bases, prior(1), ADAM, new Float64Array(0), new Float64Array(0)), 0);
           const losses = new Float64Array(2);
-          assert.equal(k.trainSteps(none, none, 0, 2, none, none, none, bases, prior(1), ADAM, new Float64Array(2), losses), 2);
+          assert.equal(k.trainSteps(data, 1, at, noise, 0, 2, none, none, none, bases, prior(1), ADAM, new Float64Array(2), losses), 2);
           assert.deepEqual([...losses], [0, 0]);
           assert.deepEqual(bases.read(), U);
         } finally {

@@ -52,6 +52,10 @@ describe('schedules', () => {
     assert.throws(() => trainingLevels('vp', [1.5]), /uniform draws in \(0, 1\) for draws\[0\]/);
     assert.throws(() => trainingLevels('ve', [NaN]), /draws\[0\]/);
     assert.throws(() => trainingLevels('xx' as 've', [0]), /for schedule/);
+    // Into the caller's buffers: the same values, in those arrays.
+    const out = { s: new Float32Array(3), sigma: new Float32Array(3) };
+    assert.equal(trainingLevels('ve', [0, 1, -1], out).sigma, out.sigma);
+    assert.deepEqual(out, v);
     assert.equal(lossWeight('edm', 0.5, 0.5), (0.25 + 0.25) / 0.0625);
     assert.equal(lossWeight('uniform', 3), 1);
     assert.equal(lossWeight('snr', 0.5), 4);

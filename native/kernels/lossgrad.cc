@@ -230,6 +230,10 @@ constexpr idx kRowUnit = 12;
 
 }  // namespace
 
+bool lossGradSerial(const Blocks& bl, idx B) {
+  return bl.D <= kRowsMaxD && static_cast<double>(B) * bl.n * bl.D <= kRowsMaxWork;
+}
+
 // x_t = s (x0 + sigma eps); P = x_t U, gating; the low-rank part of the posterior mean (P o w h) U^T,
 // r = that + a0 x_t - x0, g = 2 weight r; Q = g U; A = P o (w h), C = Q o (w h) + 2 phi w (a_k - abar) P;
 // dL/dU = [g; x_t]^T [A; C] (one GEMM with inner dimension 2B). Everything up to C is per sample, so each
@@ -238,7 +242,7 @@ constexpr idx kRowUnit = 12;
 double lossGrad(const float* x0, const float* eps, idx B, const float* s, const float* sigma,
                 const float* weight, const Blocks& bl, const float* U, const Prior& pr, float* grad) {
   const idx n = bl.n, D = bl.D, K = bl.K;
-  if (D <= kRowsMaxD && static_cast<double>(B) * n * D <= kRowsMaxWork) {
+  if (lossGradSerial(bl, B)) {
     const idx DP = (D + 7) / 8 * 8;
     thread_local Workspace<float> scratch;
     float* Up = scratch.get(static_cast<size_t>(2 * n * DP + n * D + 2 * n + 3 * DP));

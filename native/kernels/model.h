@@ -61,15 +61,34 @@ void stiefelStep(const Blocks& bl, float* U, const float* G, float* m, float* v,
                  const StiefelOptions& o);
 
 /**
- * `T` training steps: for minibatch t (rows t B .. t B + B - 1 of `x0`, `eps` `[T B, n]`; entries
- * t B .. of `s`, `sigma`, `weight` `[T B]`) `losses[t] = lossGrad(...)`, then, where `lr[t] > 0`, a
- * stiefelStep at learning rate `lr[t]` (Adam: `t` counts the steps taken before, each step adds one).
- * Returns T, or the first t whose loss or gradient is not finite (no step taken for it; its
- * gradient stays in `G`).
+ * Whether `lossGrad` of a B-sample minibatch takes the per-sample path, which runs on the calling
+ * thread alone (narrow models, small batches).
  */
-idx trainSteps(const float* x0, const float* eps, idx B, idx T, const float* s, const float* sigma,
-               const float* weight, const Blocks& bl, float* U, const Prior& pr, float* G, float* m, float* v,
-               double t, StiefelOptions o, const double* lr, double* losses);
+bool lossGradSerial(const Blocks& bl, idx B);
+
+/**
+ * The draws of `trainSteps`: draw j (0 <= j < T B) has x0 = row `index[j]` of `X` (row j of `X [T B, n]`
+ * when `index` is null; the indices are in [0, N)) and eps = row j of `eps [T B, n]`, or, when `eps` is
+ * null, the normals `offset + j n .. offset + j n + n - 1` of the stream (seed, stream).
+ */
+struct TrainDraws {
+  const float* X;
+  const int32_t* index;
+  const float* eps;
+  uint64_t seed;
+  uint32_t stream;
+  uint64_t offset;
+};
+
+/**
+ * `T` training steps: for minibatch t (draws t B .. t B + B - 1 of `d`, entries t B .. of `s`, `sigma`,
+ * `weight` `[T B]`) `losses[t] = lossGrad(...)`, then, where `lr[t] > 0`, a stiefelStep at learning
+ * rate `lr[t]` (Adam: `t` counts the steps taken before, each step adds one). Returns T, or the first
+ * t whose loss or gradient is not finite (no step taken for it; its gradient stays in `G`).
+ */
+idx trainSteps(const TrainDraws& d, idx B, idx T, const float* s, const float* sigma, const float* weight,
+               const Blocks& bl, float* U, const Prior& pr, float* G, float* m, float* v, double t, StiefelOptions o,
+               const double* lr, double* losses);
 
 /**
  * The posterior-mean coefficients of rows b0..b1 of `P [B, D] = x U` (denoise and lossGrad): the

@@ -43,8 +43,8 @@ interface Binding {
   stiefelStep(n: number, dims: Int32Array, U: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
     t: number, method: string, lr: number, momentum: number, beta1: number, beta2: number, eps: number,
     retraction: string): void;
-  trainSteps(x0: Float32Array, eps: Float32Array, B: number, T: number, s: Float32Array, sigma: Float32Array,
-    weight: Float32Array, n: number, dims: Int32Array, U: Float32Array, logPi: Float64Array, lambda: Float64Array,
+  trainSteps(data: Float32Array, N: number, index: Int32Array, seed: number, stream: number, offset: number, B: number,
+    T: number, s: Float32Array, sigma: Float32Array, weight: Float32Array, n: number, dims: Int32Array, U: Float32Array, logPi: Float64Array, lambda: Float64Array,
     delta: number, grad: Float32Array, m: Float32Array, v: Float32Array, t: number, method: string,
     momentum: number, beta1: number, beta2: number, adamEps: number, retraction: string, lr: Float64Array,
     losses: Float64Array): number;
@@ -196,9 +196,9 @@ export function loadNative(): Kernels {
         o.retraction);
       if (o.method === 'adam') b.t = t;
     },
-    trainSteps: (x0, eps, B, T, s, sigma, weight, bases, prior, o, lr, losses) => {
+    trainSteps: (data, N, index, noise, B, T, s, sigma, weight, bases, prior, o, lr, losses) => {
       const b = own(bases);
-      const done = nb.trainSteps(x0, eps, B, T, s, sigma, weight, b.n, b.dims, b.U, prior.logPi, prior.lambda,
+      const done = nb.trainSteps(data, N, index, noise.seed, noise.stream, noise.offset, B, T, s, sigma, weight, b.n, b.dims, b.U, prior.logPi, prior.lambda,
         prior.delta, b.grad, b.m, b.v, b.t, o.method, o.momentum, o.beta1, o.beta2, o.eps, o.retraction, lr, losses);
       if (o.method === 'adam') for (let t = 0; t < done; t++) if (lr[t] > 0) b.t++;
       return done;

@@ -80,6 +80,16 @@ export interface Bases {
   dispose(): void;
 }
 
+/**
+ * A window of a normal stream (SPEC section 8): element i of the window is element `offset + i` of
+ * the stream (`seed`, `stream`), as `Kernels.normals` draws it.
+ */
+export interface NoiseWindow {
+  readonly seed: number;
+  readonly stream: number;
+  readonly offset: number;
+}
+
 /** What `backendInfo()` reports about a backend. */
 export interface KernelInfo {
   /** The backend. */
@@ -190,16 +200,18 @@ export interface Kernels {
   stiefelStep(bases: Bases, options: StiefelOptions): void;
 
   /**
-   * `T` training steps in one call (SPEC section 4): for minibatch t = 0..T-1 (rows `t B .. t B + B - 1`
-   * of `x0` and `eps` `[T B, n]`, entries `t B .. t B + B - 1` of `s`, `sigma`, `weight` `[T B]`),
-   * `losses[t]` receives the `lossGrad` loss, then, where `lr [T]` has `lr[t] > 0`, one `stiefelStep`
-   * with `options` at learning rate `lr[t]`: the same as those calls made one by one. Returns T, or the
+   * `T` training steps in one call (SPEC section 4). Draw j = t B + b (b = 0..B-1) of minibatch t has
+   * `x0` = row `index[j]` of `data [N, n]` and `eps` = the normals `noise.offset + j n .. noise.offset +
+   * j n + n - 1` of the stream (`noise.seed`, `noise.stream`) (as `normals` draws them), and `s`,
+   * `sigma`, `weight` = entry j of those `[T B]` arrays. For t = 0..T-1, `losses[t]` receives the
+   * `lossGrad` loss of minibatch t, then, where `lr [T]` has `lr[t] > 0`, one `stiefelStep` with
+   * `options` at learning rate `lr[t]`: the same as those calls made one by one. Returns T, or the
    * first t whose loss or gradient is not finite; no step is taken for it, its loss stays in
    * `losses[t]` and its gradient in the bases' buffer (the validated backend throws a RangeError then).
    */
-  trainSteps(x0: Float32Array, eps: Float32Array, B: number, T: number, s: Float32Array, sigma: Float32Array,
-             weight: Float32Array, bases: Bases, prior: Prior, options: Omit<StiefelOptions, 'lr'>,
-             lr: Float64Array, losses: Float64Array): number;
+  trainSteps(data: Float32Array, N: number, index: Int32Array, noise: NoiseWindow, B: number, T: number,
+             s: Float32Array, sigma: Float32Array, weight: Float32Array, bases: Bases, prior: Prior,
+             options: Omit<StiefelOptions, 'lr'>, lr: Float64Array, losses: Float64Array): number;
 
   /** Promise-returning forms of the long kernels. */
   readonly async: AsyncKernels;

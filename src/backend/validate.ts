@@ -3,7 +3,7 @@
  * native or wasm code. One message form everywhere (sharp's lib/is): `Expected <what> for <argument>
  * but received <value>`. Shapes and types throw TypeError/RangeError; NaN/Inf names the first bad index.
  */
-import type { AsyncKernels, Bases, Kernels, Prior, StiefelOptions } from './types.js';
+import type { AsyncKernels, Bases, Kernels, NoiseWindow, Prior, StiefelOptions } from './types.js';
 
 /** Short human description of a value for error messages. */
 export function describe(value: unknown): string {
@@ -177,14 +177,31 @@ function noiseLevels(B: number, s: unknown, sigma: unknown, shape = '[B]'): void
   allPositive('sigma', array('sigma', sigma, Float32Array, B, shape));
 }
 
-/** The minibatch draws of lossGrad (`rows` = B) and trainSteps (`rows` = T B) and the prior. */
-function draws(b: Bases, rows: number, shape: string, x0: unknown, eps: unknown, s: unknown, sigma: unknown,
-  weight: unknown, prior: unknown): void {
-  allFinite('x0', array('x0', x0, Float32Array, size('x0', rows, b.n), `[${shape}, n]`));
-  allFinite('eps', array('eps', eps, Float32Array, rows * b.n, `[${shape}, n]`));
+/** s, sigma > 0 and weight >= 0 `[rows]` (`shape`: how the caller names rows), and the prior. */
+function levels(b: Bases, rows: number, shape: string, s: unknown, sigma: unknown, weight: unknown, prior: unknown): void {
   noiseLevels(rows, s, sigma, `[${shape}]`);
   allPositive('weight', array('weight', weight, Float32Array, rows, `[${shape}]`), true);
   priorOf('prior', prior, b.K);
+}
+
+/**
+ * The draws of trainSteps: `data [N, n]` (finite where `index` points), `index [rows]` in [0, N), a
+ * noise window of rows n normals.
+ */
+function trainDraws(b: Bases, rows: number, data: unknown, N: unknown, index: unknown, noise: unknown): void {
+  const nN = dim('N', N, 1), n = b.n;
+  const X = array('data', data, Float32Array, size('data', nN, n), '[N, n]');
+  const idx = array('index', index, Int32Array, rows, '[T B]');
+  for (let j = 0; j < rows; j++) {
+    const i = idx[j];
+    if (i < 0 || i >= nN) throw new RangeError(`Expected sample indices in [0, ${nN}) for index but received ${i} at index ${j}`);
+    for (let c = i * n; c < (i + 1) * n; c++) {
+      if (!Number.isFinite(X[c])) throw new RangeError(`Expected finite values for data but received ${X[c]} at index ${c} (row ${i})`);
+    }
+  }
+  if (typeof noise !== 'object' || noise === null) fail('a noise window { seed, stream, offset }', 'noise', noise, TypeError);
+  const w = noise as NoiseWindow;
+  randomArgs(w.seed, w.stream, w.offset, rows * n, 'noise.');
 }
 
 /** Stiefel options; `options.lr` is checked when `withLr` (trainSteps takes one per step instead). */
@@ -204,10 +221,10 @@ function stiefelOptions(o: unknown, withLr = true): StiefelOptions {
   return opt;
 }
 
-function randomArgs(seed: unknown, stream: unknown, offset: unknown, count: number): void {
-  int('seed', seed, 0, 2 ** 53 - 1);
-  int('stream', stream, 0, 2 ** 32 - 1);
-  int('offset', offset, 0, 2 ** 53 - 1 - count);
+function randomArgs(seed: unknown, stream: unknown, offset: unknown, count: number, prefix = ''): void {
+  int(`${prefix}seed`, seed, 0, 2 ** 53 - 1);
+  int(`${prefix}stream`, stream, 0, 2 ** 32 - 1);
+  int(`${prefix}offset`, offset, 0, 2 ** 53 - 1 - count);
 }
 
 /** Checks of each kernel's arguments, shared by the sync and async forms. */
@@ -253,12 +270,16 @@ const check = {
     if (w !== undefined) array('w', w, Float32Array, nb * b.K, '[B, K]');
   },
   lossGrad(x0: unknown, eps: unknown, B: unknown, s: unknown, sigma: unknown, weight: unknown, bases: unknown, prior: unknown): void {
-    draws(basesOf('bases', bases), dim('B', B), 'B', x0, eps, s, sigma, weight, prior);
+    const b = basesOf('bases', bases), nb = dim('B', B);
+    allFinite('x0', array('x0', x0, Float32Array, size('x0', nb, b.n), '[B, n]'));
+    allFinite('eps', array('eps', eps, Float32Array, nb * b.n, '[B, n]'));
+    levels(b, nb, 'B', s, sigma, weight, prior);
   },
-  trainSteps(x0: unknown, eps: unknown, B: unknown, T: unknown, s: unknown, sigma: unknown, weight: unknown, bases: unknown,
-    prior: unknown, options: unknown, lr: unknown, losses: unknown): void {
-    const b = basesOf('bases', bases), nt = dim('T', T);
-    draws(b, size('x0', dim('B', B), nt), 'T B', x0, eps, s, sigma, weight, prior);
+  trainSteps(data: unknown, N: unknown, index: unknown, noise: unknown, B: unknown, T: unknown, s: unknown, sigma: unknown,
+    weight: unknown, bases: unknown, prior: unknown, options: unknown, lr: unknown, losses: unknown): void {
+    const b = basesOf('bases', bases), nt = dim('T', T), rows = size('index', dim('B', B), nt, b.n) / b.n;
+    trainDraws(b, rows, data, N, index, noise);
+    levels(b, rows, 'T B', s, sigma, weight, prior);
     stiefelOptions(options, false);
     allPositive('lr', array('lr', lr, Float64Array, nt, '[T]'), true);
     array('losses', losses, Float64Array, nt, '[T]');
@@ -347,7 +368,7 @@ export function validated(k: Kernels): Kernels {
     trainSteps(...a) {
       check.trainSteps(...a);
       const done = k.trainSteps(...a);
-      if (done < a[3]) finiteGradient('x0', a[7], a[11][done]);
+      if (done < a[5]) finiteGradient('data', a[9], a[13][done]);
       return done;
     },
     async,

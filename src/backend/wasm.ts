@@ -468,7 +468,9 @@ function createKernels(heap: Heap, simd: boolean): Kernels {
         heap.f32().fill(0, b.G >>> 2, (b.G >>> 2) + n * D);
         return 0;
       }
-      const [px, pe, pl, pm, ps, pg, pwt] = stageDraws(heap, B, n, K, x0, eps, s, sigma, weight, prior);
+      const [px, pe, pl, pm, ps, pg, pwt] = stageDraws(heap, B, n, K, s, sigma, weight, prior);
+      heap.put(px, x0, B * n);
+      heap.put(pe, eps, B * n);
       return w.lossGrad(px, pe, B, n, ps, pg, pwt, b.U, D, b.dimsPtr, K, pl, pm, prior.delta, b.G);
     },
 
@@ -479,10 +481,14 @@ function createKernels(heap: Heap, simd: boolean): Kernels {
         o.momentum, o.beta1, o.beta2, o.eps, b.t, o.retraction === 'polar' ? 1 : 0);
     },
 
-    trainSteps(x0, eps, B, T, s, sigma, weight, bases, prior, o, lr, losses) {
+    trainSteps(data, N, index, noise, B, T, s, sigma, weight, bases, prior, o, lr, losses) {
       const b = own(bases);
-      const { n, D, K } = b;
-      const [px, pe, pl, pm, ps, pg, pwt, plr, plo] = stageDraws(heap, T * B, n, K, x0, eps, s, sigma, weight, prior, T, T);
+      const { n, D, K } = b, TB = T * B;
+      const [px, pe, pl, pm, ps, pg, pwt, plr, plo] = stageDraws(heap, TB, n, K, s, sigma, weight, prior, T, T);
+      // The rows of the draws gathered straight into wasm memory, and their noise drawn there.
+      const rows = rowViews(data, N, n), f32 = heap.f32();
+      for (let j = 0, at = px / F32; j < TB; j++, at += n) f32.set(rows[index[j]], at);
+      if (TB * n > 0) w.normals(pe, TB * n, noise.seed, noise.stream >>> 0, noise.offset);
       heap.put(plr, lr, T);
       const adam = o.method === 'adam';
       const done = w.trainSteps(px, pe, B, T, n, ps, pg, pwt, b.U, b.G, b.M, b.V, D, b.dimsPtr, K, pl, pm, prior.delta,
@@ -506,20 +512,33 @@ function createKernels(heap: Heap, simd: boolean): Kernels {
 }
 
 /**
- * Stages minibatch draws (lossGrad: `rows` = B; trainSteps: T B): `x0`, `eps` `[rows, n]`, the prior,
- * `s`, `sigma`, `weight` `[rows]`, then room for float64 arrays of the lengths `f64`; their pointers
- * in that order.
+ * Stages the minibatch draws of lossGrad (`rows` = B) and trainSteps (`rows` = T B): room for `x0` and
+ * `eps` `[rows, n]` (the caller fills them), the prior, `s`, `sigma`, `weight` `[rows]`, then room for
+ * float64 arrays of the lengths `f64`; their pointers in that order.
  */
-function stageDraws(heap: Heap, rows: number, n: number, K: number, x0: Float32Array, eps: Float32Array, s: Float32Array,
-  sigma: Float32Array, weight: Float32Array, prior: Prior, ...f64: number[]): number[] {
+function stageDraws(heap: Heap, rows: number, n: number, K: number, s: Float32Array, sigma: Float32Array,
+  weight: Float32Array, prior: Prior, ...f64: number[]): number[] {
   const p = heap.stage(rows * n * F32, rows * n * F32, K * F64, K * F64, rows * F32, rows * F32, rows * F32, ...f64.map((l) => l * F64));
-  heap.put(p[0], x0, rows * n);
-  heap.put(p[1], eps, rows * n);
   stagePrior(heap, prior, K, p[2], p[3]);
   heap.put(p[4], s, rows);
   heap.put(p[5], sigma, rows);
   heap.put(p[6], weight, rows);
   return p;
+}
+
+const rowCache = new WeakMap<Float32Array, Float32Array[]>();
+
+/**
+ * One view per row of `data [N, n]`, made once per array (and remade when N or n changes): copying
+ * rows from views made once is several times faster than from a fresh subarray per row.
+ */
+function rowViews(data: Float32Array, N: number, n: number): Float32Array[] {
+  let rows = rowCache.get(data);
+  if (!rows || rows.length !== N || (N > 0 && rows[0].length !== n)) {
+    rows = Array.from({ length: N }, (_, i) => data.subarray(i * n, (i + 1) * n));
+    rowCache.set(data, rows);
+  }
+  return rows;
 }
 
 function stagePrior(heap: Heap, prior: Prior, K: number, logPi: number, lambda: number): void {

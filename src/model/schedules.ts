@@ -2,7 +2,7 @@
  * Noise schedules, the training distribution of noise levels and the loss weights (SPEC section 2).
  * EDM convention: `x_t = s(t) (x0 + sigma(t) eps)`, `gamma = s sigma`. Scalars in float64.
  */
-import { fail, finite } from '../backend/validate.js';
+import { array, fail, finite } from '../backend/validate.js';
 import { checkMatrix, type Matrix } from '../matrix.js';
 
 /** Name of a schedule. */
@@ -76,13 +76,20 @@ export function schedule(value: ScheduleName | Schedule = 've', name = 'schedule
 /**
  * Training noise levels of a minibatch (SPEC section 2) from standard draws, so that the caller
  * controls the random stream: standard normals for `ve` (ln sigma ~ N(-1.2, 1.2^2)), uniforms in
- * (0, 1) for `vp` (t ~ U(1e-5, 1)). Returns per-sample `s [B]` and `sigma [B]` in kernel form.
+ * (0, 1) for `vp` (t ~ U(1e-5, 1)). Returns per-sample `s [B]` and `sigma [B]` in kernel form, in
+ * `out` when given (a trainer's reused buffers).
  */
-export function trainingLevels(which: ScheduleName | Schedule, draws: Float32Array | readonly number[]): { s: Float32Array; sigma: Float32Array } {
+export function trainingLevels(which: ScheduleName | Schedule, draws: Float32Array | readonly number[],
+  out?: { s: Float32Array; sigma: Float32Array }): { s: Float32Array; sigma: Float32Array } {
   const sch = schedule(which);
   if (!(draws instanceof Float32Array) && !Array.isArray(draws)) fail('a Float32Array or an array of numbers', 'draws', draws, TypeError);
   const B = draws.length;
-  const s = new Float32Array(B), sigma = new Float32Array(B);
+  if (out !== undefined) {
+    if (typeof out !== 'object' || out === null) fail('an object { s, sigma } of Float32Arrays', 'out', out, TypeError);
+    array('out.s', out.s, Float32Array, B, '[B]');
+    array('out.sigma', out.sigma, Float32Array, B, '[B]');
+  }
+  const { s, sigma } = out ?? { s: new Float32Array(B), sigma: new Float32Array(B) };
   for (let b = 0; b < B; b++) {
     const z = draws[b];
     if (!Number.isFinite(z) || (sch.draws === 'uniform' && !(z > 0 && z < 1))) {

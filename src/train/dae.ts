@@ -14,7 +14,7 @@
  */
 import { throwIfAborted, checkSignal } from '../abort.js';
 import { rawKernels } from '../backend/index.js';
-import type { Bases, Prior, StiefelOptions } from '../backend/types.js';
+import type { Bases, NoiseWindow, Prior, StiefelOptions } from '../backend/types.js';
 import { fail, finite, finiteGradient, finiteLoss, int, size } from '../backend/validate.js';
 import { type Matrix, stack, unstack } from '../matrix.js';
 import { checkBases, checkPrior } from '../model/molrg.js';
@@ -233,36 +233,25 @@ export function learningRate(lr: number, t: number, steps: number, warmup: numbe
   return 0.5 * lr * (1 + Math.cos((Math.PI * (t - warmup)) / span));
 }
 
-/** The kernel inputs of one minibatch: `x0, eps [B, n]`, `s, sigma, weight [B]`. */
-interface Batch {
-  readonly x0: Float32Array;
-  readonly eps: Float32Array;
-  readonly s: Float32Array;
-  readonly sigma: Float32Array;
-  readonly weight: Float32Array;
-}
-
 /**
- * B draws (SPEC section 4): sample indices, noise levels and noise for draws `first .. first + B - 1`
- * of the streams of `seed`. Draw j of a stream always gives the same (i, sigma, eps), whatever the
- * batch boundaries, so training fills the draws of several steps at once (`batches`).
+ * The draws of the `trainSteps` kernel (SPEC section 4) for draws `first .. first + B - 1` of the
+ * streams of `seed`: sample indices `index`, noise levels `s`, `sigma` and weights `weight` `[B]`;
+ * the kernel draws the noise of draw j itself, from the window `noise(j)`. Draw j of a stream always
+ * gives the same (i, sigma, eps), whatever the batch boundaries, so training fills the draws of many
+ * steps at once.
  */
-class Draws implements Batch {
-  readonly x0: Float32Array;
-  readonly eps: Float32Array;
+class Draws {
+  readonly index: Int32Array;
   readonly weight: Float32Array;
   readonly s: Float32Array;
   readonly sigma: Float32Array;
   private readonly u: Float32Array;
   private readonly z: Float32Array;
-  /** One view per data row: copying from a view made once is several times faster than a fresh subarray. */
-  private readonly rows: Float32Array[];
+  private seed = 0;
+  private first = 0;
 
   constructor(private readonly c: Checked, readonly B: number) {
-    const { rows: N, cols: n, data } = c.x;
-    this.rows = Array.from({ length: N }, (_, i) => data.subarray(i * n, (i + 1) * n));
-    this.x0 = new Float32Array(B * c.x.cols);
-    this.eps = new Float32Array(B * c.x.cols);
+    this.index = new Int32Array(B);
     this.weight = new Float32Array(B);
     this.s = new Float32Array(B);
     this.sigma = new Float32Array(B);
@@ -270,10 +259,16 @@ class Draws implements Batch {
     this.z = new Float32Array(B);
   }
 
-  /** Views of the draws `first .. first + count - 1` (valid until the next fill). */
-  range(first: number, count: number): Batch {
-    const n = this.c.x.cols, view = (a: Float32Array, w: number): Float32Array => a.subarray(first * w, (first + count) * w);
-    return { x0: view(this.x0, n), eps: view(this.eps, n), s: view(this.s, 1), sigma: view(this.sigma, 1), weight: view(this.weight, 1) };
+  /** The noise window of draws `at ..` of this fill. */
+  noise(at: number): NoiseWindow {
+    return { seed: this.seed, stream: STREAM.trainNoise, offset: (this.first + at) * this.c.x.cols };
+  }
+
+  /** `count` draws from `at` on in one `trainSteps` call of `count / c.batch` steps: returns the steps done. */
+  steps(at: number, count: number, bases: Bases, prior: Prior, lr: Float64Array, losses: Float64Array): number {
+    const { c } = this, B = c.batch, view = (a: Float32Array) => a.subarray(at, at + count);
+    return rawKernels().trainSteps(c.x.data, c.x.rows, this.index.subarray(at, at + count), this.noise(at), B, count / B,
+      view(this.s), view(this.sigma), view(this.weight), bases, prior, c.optimizer, lr, losses);
   }
 
   /**
@@ -281,18 +276,14 @@ class Draws implements Batch {
    * of being drawn. Weights are divided by `scale` (the batch size: lossGrad returns sums).
    */
   fill(seed: number, first: number, scale: number, cover = false): void {
-    const { c, B, rows } = this, { rows: N, cols: n } = c.x, kern = rawKernels();
+    const { c, B } = this, N = c.x.rows, kern = rawKernels();
+    this.seed = seed;
+    this.first = first;
     kern.uniforms(this.u, seed, STREAM.trainIndex, first);
     if (schedule(c.schedule).draws === 'normal') kern.normals(this.z, seed, STREAM.trainSigma, first);
     else kern.uniforms(this.z, seed, STREAM.trainSigma, first);
-    kern.normals(this.eps, seed, STREAM.trainNoise, first * n);
-    for (let b = 0; b < B; b++) {
-      const i = cover ? (first + b) % N : Math.min(N - 1, Math.floor(this.u[b] * N));
-      this.x0.set(rows[i], b * n);
-    }
-    const levels = trainingLevels(c.schedule, this.z);
-    this.s.set(levels.s);
-    this.sigma.set(levels.sigma);
+    for (let b = 0; b < B; b++) this.index[b] = cover ? (first + b) % N : Math.min(N - 1, Math.floor(this.u[b] * N));
+    trainingLevels(c.schedule, this.z, this);
     // Weights in float64 from the true sigma, then sigma in the kernels' units (exact: powers of two).
     for (let b = 0; b < B; b++) {
       this.weight[b] = (lossWeight(c.weighting, this.sigma[b], c.sigmaData) / (c.lossScale * scale)) * c.scale * c.scale;
@@ -306,15 +297,22 @@ function kernelPrior(c: Checked): Prior {
   return { logPi: Float64Array.from(p.pi, Math.log), lambda: Float64Array.from(p.lambda, (l) => l / s2), delta: p.delta / c.scale };
 }
 
-/** Mean weighted loss of the bases over the fixed evaluation set (draws of the evaluation seed). */
+/**
+ * Mean weighted loss of the bases over the fixed evaluation set (draws of the evaluation seed):
+ * `trainSteps` at learning rate 0, in batches of up to 256 draws (the last padded with zero weights).
+ * Where it stops at a non-finite gradient with a finite loss (the loss is all that is wanted here),
+ * it goes on after that batch.
+ */
 function evaluate(c: Checked, bases: Bases, prior: Prior, evalSeed: number): number {
-  const kern = rawKernels(), B = Math.min(c.evalSize, 256), draws = new Draws(c, B);
+  const B = Math.min(c.evalSize, 256), T = Math.ceil(c.evalSize / B), draws = new Draws({ ...c, batch: B }, T * B);
+  draws.fill(evalSeed, 0, c.evalSize, true);
+  draws.weight.fill(0, c.evalSize);
+  const lr = new Float64Array(T), losses = new Float64Array(T);
   let total = 0;
-  for (let first = 0; first < c.evalSize; first += B) {
-    draws.fill(evalSeed, first, c.evalSize, true);
-    const m = Math.min(B, c.evalSize - first);
-    if (m < B) draws.weight.fill(0, m);
-    total += kern.lossGrad(draws.x0, draws.eps, B, draws.s, draws.sigma, draws.weight, bases, prior);
+  for (let t = 0; t < T;) {
+    const done = draws.steps(t * B, (T - t) * B, bases, prior, lr, losses);
+    for (let i = 0; i < Math.min(done + 1, T - t); i++) total += losses[i];
+    t += done + 1;
   }
   return finiteLoss('x', total * c.lossScale);
 }
@@ -369,8 +367,8 @@ function* restartWork(c: Checked, r: number, evalSeed: number): Work<Single> {
       if (from === 0) draws.fill(seed, t * c.batch, c.batch);
       const end = Math.min(c.steps, t - from + chunk, (Math.floor(t / c.logEvery) + 1) * c.logEvery), T = end - t;
       for (let i = 0; i < T; i++) lrs[i] = learningRate(c.optimizer.lr, t + i, c.steps, c.warmup);
-      const d = draws.range(from * c.batch, T * c.batch), lr = lrs.subarray(0, T), loss = losses.subarray(0, T);
-      const done = kern.trainSteps(d.x0, d.eps, c.batch, T, d.s, d.sigma, d.weight, bases, prior, c.optimizer, lr, loss);
+      const lr = lrs.subarray(0, T), loss = losses.subarray(0, T);
+      const done = draws.steps(from * c.batch, T * c.batch, bases, prior, lr, loss);
       if (done < T) finiteGradient('x', bases, loss[done]);
       for (let i = 0; i < T; i++) acc += loss[i] * c.lossScale;
       count += T;

@@ -118,7 +118,8 @@ EXPORT int32_t trainSteps(const float* x0, const float* eps, int32_t B, int32_t 
                           int32_t retraction, const double* lr, double* losses) {
   (void)D;
   const molrg::StiefelOptions o{method == 1, 0.0, momentum, beta1, beta2, adamEps, retraction == 1};
-  return static_cast<int32_t>(molrg::trainSteps(x0, eps, B, T, s, sigma, weight, molrg::Blocks(n, dims, K), U,
+  const molrg::TrainDraws d{x0, nullptr, eps, 0, 0, 0};
+  return static_cast<int32_t>(molrg::trainSteps(d, B, T, s, sigma, weight, molrg::Blocks(n, dims, K), U,
                                                 prior(logPi, lambda, delta), G, M, V, t, o, lr, losses));
 }
 

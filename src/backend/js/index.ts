@@ -40,8 +40,8 @@ export function createJsKernels(): Kernels {
     denoise: (x, B, bases, prior, s, sigma, out, w) => denoise(x, B, own(bases), prior, s, sigma, out, w),
     lossGrad: (x0, eps, B, s, sigma, weight, bases, prior) => lossGrad(x0, eps, B, s, sigma, weight, own(bases), prior),
     stiefelStep: (bases, options) => stiefelStep(own(bases), options),
-    trainSteps: (x0, eps, B, T, s, sigma, weight, bases, prior, options, lr, losses) =>
-      trainSteps(x0, eps, B, T, s, sigma, weight, own(bases), prior, options, lr, losses),
+    trainSteps: (data, _N, index, noise, B, T, s, sigma, weight, bases, prior, options, lr, losses) =>
+      trainSteps(data, index, noise, B, T, s, sigma, weight, own(bases), prior, options, lr, losses),
     async,
   };
 }
