@@ -67,10 +67,22 @@ MOLRG_INLINE void gramTile(const double* X, const double* Y, idx n, idx d, idx e
   }
 }
 
+// Vectors of at most four doubles, for the 4-wide tiles of blocks with d = 4 (the edge tiles of the
+// 8-wide ones run scalar).
+template <int W>
+constexpr int kHalf = W < 4 ? W : 4;
+
 template <int W>
 MOLRG_INLINE void dgramT_body(const double* X, const double* Y, idx n, idx d, idx e, double* S) {
   for (idx a0 = 0; a0 < d; a0 += 8) {
-    for (idx b0 = 0; b0 < e; b0 += 8) gramTile<W, 8, 8>(X, Y, n, d, e, a0, b0, std::min<idx>(8, d - a0), std::min<idx>(8, e - b0), S);
+    for (idx b0 = 0; b0 < e; b0 += 8) {
+      const idx ta = std::min<idx>(8, d - a0), tb = std::min<idx>(8, e - b0);
+      if (ta == 4 && tb == 4) {
+        gramTile<kHalf<W>, 4, 4>(X, Y, n, d, e, a0, b0, ta, tb, S);
+      } else {
+        gramTile<W, 8, 8>(X, Y, n, d, e, a0, b0, ta, tb, S);
+      }
+    }
   }
 }
 
@@ -117,7 +129,12 @@ MOLRG_INLINE void dmulRight_body(const double* X, idx n, idx d, const double* M,
                                  bool accumulate) {
   for (idx i0 = 0; i0 < n; i0 += 4) {
     for (idx b0 = 0; b0 < e; b0 += 8) {
-      mulTile<W, 4, 8>(X, d, M, e, Y, accumulate, i0, b0, std::min<idx>(4, n - i0), std::min<idx>(8, e - b0));
+      const idx tr = std::min<idx>(4, n - i0), tb = std::min<idx>(8, e - b0);
+      if (tb == 4) {
+        mulTile<kHalf<W>, 4, 4>(X, d, M, e, Y, accumulate, i0, b0, tr, tb);
+      } else {
+        mulTile<W, 4, 8>(X, d, M, e, Y, accumulate, i0, b0, tr, tb);
+      }
     }
   }
 }
