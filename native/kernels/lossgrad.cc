@@ -14,6 +14,8 @@ namespace {
 constexpr idx kRowsMaxD = 32;
 // ... when the batch is also small enough for one core: beyond this the GEMM path's threads pay.
 constexpr double kRowsMaxWork = 4194304.0;
+// Samples per block of the per-sample path: x_t and g of a block stay in L1 up to n ~ 256.
+constexpr idx kRowsBlock = 16;
 
 #pragma GCC diagnostic ignored "-Wpsabi"
 
@@ -104,81 +106,121 @@ MOLRG_INLINE void rowTimes(const float* x, const float* Up, idx n, float* y) {
   for (int v = 0; v < DV; v++) store8(y + 8 * v, (acc[0][v] + acc[1][v]) + (acc[2][v] + acc[3][v]));
 }
 
-// The per-sample path for narrow models, the same algebra as the GEMM path below: everything of one
-// sample (x_t, P, the residual g, Q) stays in L1 and registers, and dL/dU accumulates the rank-2 update
-// g^T A + x_t^T C sample by sample, in order (serial: the sum over b is the reduction). The model is
-// copied zero-padded to DV * 8 columns, `Up [n, DV * 8]` (the padding columns stay zero throughout),
-// and transposed, `Ut [D, n]`; the gradient accumulates in `Gp [n, DV * 8]`. `buf` holds 2 n + 3 DV * 8
-// floats.
+// The low-rank part of the posterior mean of one sample, g [n] = A Ut with A = P o (w h) [D] and
+// Ut = U^T [D, n].
+MOLRG_INLINE void lowRankRow(const float* pc, const float* Ut, idx n, idx D, float* g) {
+  idx i = 0;
+  for (; i + 16 <= n; i += 16) {  // two row chunks, two partial sums each: four independent chains
+    v8 acc0 = splat8(0.0f), acc1 = splat8(0.0f), acc2 = splat8(0.0f), acc3 = splat8(0.0f);
+    idx j = 0;
+    for (; j + 2 <= D; j += 2) {
+      const v8 c0 = splat8(pc[j]), c1 = splat8(pc[j + 1]);
+      acc0 += c0 * load8(Ut + j * n + i);
+      acc1 += c0 * load8(Ut + j * n + i + 8);
+      acc2 += c1 * load8(Ut + (j + 1) * n + i);
+      acc3 += c1 * load8(Ut + (j + 1) * n + i + 8);
+    }
+    for (; j < D; j++) {
+      acc0 += splat8(pc[j]) * load8(Ut + j * n + i);
+      acc1 += splat8(pc[j]) * load8(Ut + j * n + i + 8);
+    }
+    store8(g + i, acc0 + acc2);
+    store8(g + i + 8, acc1 + acc3);
+  }
+  for (; i + 8 <= n; i += 8) {
+    v8 acc = splat8(0.0f);
+    for (idx j = 0; j < D; j++) acc += splat8(pc[j]) * load8(Ut + j * n + i);
+    store8(g + i, acc);
+  }
+  for (; i < n; i++) {
+    float acc = 0.0f;
+    for (idx j = 0; j < D; j++) acc += pc[j] * Ut[j * n + i];
+    g[i] = acc;
+  }
+}
+
+// The per-sample path for narrow models, the same algebra as the GEMM path below: the batch passes in
+// blocks of kRowsBlock samples, each block in four phases (x_t and P; the constants and the gating;
+// the residual g, Q and C; the gradient), so that the samples of a phase are independent and overlap
+// in the core, where one sample's chain of dependent steps (projection, exp, division, projection)
+// left most of it idle. A block (x_t, g, P, A, C) stays in L1. dL/dU accumulates the rank-2 updates
+// g^T A + x_t^T C sample by sample, in order (serial: the sum over b is the reduction), four rows at a
+// time in registers over a block. The model is copied zero-padded to DV * 8 columns, `Up [n, DV * 8]`
+// (the padding columns stay zero throughout), and transposed, `Ut [D, n]`; the gradient accumulates
+// in `Gp [n, DV * 8]`. `buf` holds kRowsBlock (2 n + 3 DV * 8) floats, `dbuf` kRowsBlock (3 K + 1)
+// doubles.
 template <int DV>
 MOLRG_INLINE double lossGradRows(const float* x0, const float* eps, idx B, const float* s, const float* sigma,
                                  const float* weight, const Blocks* bl, const float* Up, const float* Ut,
-                                 const Prior* pr, float* Gp, float* buf) {
-  constexpr idx DP = DV * 8;
+                                 const Prior* pr, float* Gp, float* buf, double* dbuf) {
+  constexpr idx DP = DV * 8, SB = kRowsBlock;
   const idx n = bl->n, D = bl->D, K = bl->K;
-  float* xt = buf;
-  float* g = xt + n;  // the low-rank part of the posterior mean, then the residual term 2 weight r
-  float* p = g + n;
-  float* pc = p + DP;  // A = P o (w h)
-  float* q = pc + DP;  // Q = g U, then C
-  double phi[kRowsMaxD], bias[kRowsMaxD], h[kRowsMaxD], w[kRowsMaxD], a[kRowsMaxD];
+  float* xt = buf;         // [SB, n]
+  float* g = xt + SB * n;  // [SB, n]: the low-rank part of the posterior mean, then the residual term 2 weight r
+  float* p = g + SB * n;   // [SB, DP]
+  float* pc = p + SB * DP;  // A = P o (w h)
+  float* q = pc + SB * DP;  // Q = g U, then C
+  double* phi = dbuf;  // [SB, K] each
+  double* h = phi + SB * K;
+  double* w = h + SB * K;
+  double* a0 = w + SB * K;  // [SB]
+  double bias[kRowsMaxD], a[kRowsMaxD];
   std::fill(Gp, Gp + n * DP, 0.0f);
-  std::fill(pc, pc + DP, 0.0f);
-  std::fill(q, q + DP, 0.0f);
+  std::fill(pc, pc + SB * DP, 0.0f);
+  std::fill(q, q + SB * DP, 0.0f);
   double L = 0.0;
-  for (idx b = 0; b < B; b++) {
-    const float* xb = x0 + b * n;
-    const double sb = s[b], sig = sigma[b];
-    noisyRow(xb, eps + b * n, sb, sig, n, xt);
-    rowTimes<DV>(xt, Up, n, p);
-    double a0;
-    sampleConstants(*bl, *pr, sb, sig, phi, bias, h, &a0);
-    gateRow(*bl, p, bias, phi, w);
-    for (idx k = 0; k < K; k++) {
-      const double c = w[k] * h[k];
-      for (idx j = bl->off[k]; j < bl->off[k] + bl->dims[k]; j++) pc[j] = static_cast<float>(c * p[j]);
+  for (idx b0 = 0; b0 < B; b0 += SB) {
+    const idx nb = std::min(SB, B - b0);
+    for (idx r = 0; r < nb; r++) {
+      const idx b = b0 + r;
+      noisyRow(x0 + b * n, eps + b * n, s[b], sigma[b], n, xt + r * n);
+      rowTimes<DV>(xt + r * n, Up, n, p + r * DP);
+    }
+    for (idx r = 0; r < nb; r++) {
+      const idx b = b0 + r;
+      double* phr = phi + r * K;
+      double* hr = h + r * K;
+      double* wr = w + r * K;
+      sampleConstants(*bl, *pr, s[b], sigma[b], phr, bias, hr, a0 + r);
+      gateRow(*bl, p + r * DP, bias, phr, wr);
+      for (idx k = 0; k < K; k++) {
+        const double c = wr[k] * hr[k];
+        for (idx j = bl->off[k]; j < bl->off[k] + bl->dims[k]; j++) pc[r * DP + j] = static_cast<float>(c * p[r * DP + j]);
+      }
+    }
+    for (idx r = 0; r < nb; r++) {
+      const idx b = b0 + r;
+      float* gr = g + r * n;
+      lowRankRow(pc + r * DP, Ut, n, D, gr);
+      const double wt = weight[b];
+      L += wt * residualRow(gr, xt + r * n, x0 + b * n, a0[r], wt, n, gr);
+      rowTimes<DV>(gr, Up, n, q + r * DP);
+      backwardRow(*bl, p + r * DP, phi + r * K, h + r * K, w + r * K, a, q + r * DP);
     }
     idx i = 0;
-    for (; i + 16 <= n; i += 16) {  // two row chunks, two partial sums each: four independent chains
-      v8 acc0 = splat8(0.0f), acc1 = splat8(0.0f), acc2 = splat8(0.0f), acc3 = splat8(0.0f);
-      idx j = 0;
-      for (; j + 2 <= D; j += 2) {
-        const v8 c0 = splat8(pc[j]), c1 = splat8(pc[j + 1]);
-        acc0 += c0 * load8(Ut + j * n + i);
-        acc1 += c0 * load8(Ut + j * n + i + 8);
-        acc2 += c1 * load8(Ut + (j + 1) * n + i);
-        acc3 += c1 * load8(Ut + (j + 1) * n + i + 8);
+    for (; i + 4 <= n; i += 4) {
+      v8 acc[4][DV];
+      for (int t = 0; t < 4; t++) {
+        for (int v = 0; v < DV; v++) acc[t][v] = load8(Gp + (i + t) * DP + 8 * v);
       }
-      for (; j < D; j++) {
-        acc0 += splat8(pc[j]) * load8(Ut + j * n + i);
-        acc1 += splat8(pc[j]) * load8(Ut + j * n + i + 8);
+      for (idx r = 0; r < nb; r++) {
+        for (int t = 0; t < 4; t++) {
+          const v8 gi = splat8(g[r * n + i + t]), xi = splat8(xt[r * n + i + t]);
+          for (int v = 0; v < DV; v++) acc[t][v] = acc[t][v] + gi * load8(pc + r * DP + 8 * v) + xi * load8(q + r * DP + 8 * v);
+        }
       }
-      store8(g + i, acc0 + acc2);
-      store8(g + i + 8, acc1 + acc3);
-    }
-    for (; i + 8 <= n; i += 8) {
-      v8 acc = splat8(0.0f);
-      for (idx j = 0; j < D; j++) acc += splat8(pc[j]) * load8(Ut + j * n + i);
-      store8(g + i, acc);
+      for (int t = 0; t < 4; t++) {
+        for (int v = 0; v < DV; v++) store8(Gp + (i + t) * DP + 8 * v, acc[t][v]);
+      }
     }
     for (; i < n; i++) {
-      float acc = 0.0f;
-      for (idx j = 0; j < D; j++) acc += pc[j] * Ut[j * n + i];
-      g[i] = acc;
-    }
-    const double wt = weight[b];
-    L += wt * residualRow(g, xt, xb, a0, wt, n, g);
-    rowTimes<DV>(g, Up, n, q);
-    backwardRow(*bl, p, phi, h, w, a, q);
-    v8 A[DV], C[DV];
-    for (int v = 0; v < DV; v++) {
-      A[v] = load8(pc + 8 * v);
-      C[v] = load8(q + 8 * v);
-    }
-    for (idx r = 0; r < n; r++) {
-      const v8 gi = splat8(g[r]), xi = splat8(xt[r]);
-      float* gr = Gp + r * DP;
-      for (int v = 0; v < DV; v++) store8(gr + 8 * v, load8(gr + 8 * v) + gi * A[v] + xi * C[v]);
+      v8 acc[DV];
+      for (int v = 0; v < DV; v++) acc[v] = load8(Gp + i * DP + 8 * v);
+      for (idx r = 0; r < nb; r++) {
+        const v8 gi = splat8(g[r * n + i]), xi = splat8(xt[r * n + i]);
+        for (int v = 0; v < DV; v++) acc[v] = acc[v] + gi * load8(pc + r * DP + 8 * v) + xi * load8(q + r * DP + 8 * v);
+      }
+      for (int v = 0; v < DV; v++) store8(Gp + i * DP + 8 * v, acc[v]);
     }
   }
   return L;
@@ -186,19 +228,20 @@ MOLRG_INLINE double lossGradRows(const float* x0, const float* eps, idx B, const
 
 MOLRG_INLINE double lossGradNarrow_body(const float* x0, const float* eps, idx B, const float* s, const float* sigma,
                                         const float* weight, const Blocks* bl, const float* Up, const float* Ut,
-                                        const Prior* pr, float* Gp, float* buf) {
+                                        const Prior* pr, float* Gp, float* buf, double* dbuf) {
   switch ((bl->D + 7) / 8) {
-    case 1: return lossGradRows<1>(x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf);
-    case 2: return lossGradRows<2>(x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf);
-    case 3: return lossGradRows<3>(x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf);
-    default: return lossGradRows<4>(x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf);
+    case 1: return lossGradRows<1>(x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf, dbuf);
+    case 2: return lossGradRows<2>(x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf, dbuf);
+    case 3: return lossGradRows<3>(x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf, dbuf);
+    default: return lossGradRows<4>(x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf, dbuf);
   }
 }
 
 MOLRG_MULTIVERSION(double, lossGradNarrow,
                    (const float* x0, const float* eps, idx B, const float* s, const float* sigma, const float* weight,
-                    const Blocks* bl, const float* Up, const float* Ut, const Prior* pr, float* Gp, float* buf),
-                   (x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf))
+                    const Blocks* bl, const float* Up, const float* Ut, const Prior* pr, float* Gp, float* buf,
+                    double* dbuf),
+                   (x0, eps, B, s, sigma, weight, bl, Up, Ut, pr, Gp, buf, dbuf))
 
 // The row passes of the GEMM path, rows b0..b1: x_t, and the residual term g (in place of the
 // low-rank part of the posterior mean) with the per-sample losses.
@@ -245,14 +288,16 @@ double lossGrad(const float* x0, const float* eps, idx B, const float* s, const 
   if (lossGradSerial(bl, B)) {
     const idx DP = (D + 7) / 8 * 8;
     thread_local Workspace<float> scratch;
-    float* Up = scratch.get(static_cast<size_t>(2 * n * DP + n * D + 2 * n + 3 * DP));
+    thread_local Workspace<double> constants;
+    float* Up = scratch.get(static_cast<size_t>(2 * n * DP + n * D + kRowsBlock * (2 * n + 3 * DP)));
     float* Gp = Up + n * DP;
     float* Ut = Gp + n * DP;
     for (idx i = 0; i < n; i++) {
       for (idx j = 0; j < DP; j++) Up[i * DP + j] = j < D ? U[i * D + j] : 0.0f;
       for (idx j = 0; j < D; j++) Ut[j * n + i] = U[i * D + j];
     }
-    const double L = lossGradNarrow(x0, eps, B, s, sigma, weight, &bl, Up, Ut, &pr, Gp, Ut + n * D);
+    const double L = lossGradNarrow(x0, eps, B, s, sigma, weight, &bl, Up, Ut, &pr, Gp, Ut + n * D,
+                                    constants.get(static_cast<size_t>(kRowsBlock * (3 * K + 1))));
     for (idx i = 0; i < n; i++) std::copy(Gp + i * DP, Gp + i * DP + D, grad + i * D);
     return L;
   }
