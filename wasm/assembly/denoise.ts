@@ -28,6 +28,13 @@ export function forward(x: usize, B: i32, n: i32, U: usize, D: i32, dims: usize,
   gemm(false, false, B, D, n, 1, x, U, 0, P);
   const z = work(SLOT_F64_C, <usize>K << 3);
   const delta2 = delta * delta;
+  // Where every component has the same d_k and lambda_k (the paper's case) the log-determinant term of
+  // the bias is the same shift of every z_k and cancels in the softmax: it is left out (docs/kernels.md);
+  // otherwise log1p is taken again only where lambda_k changes.
+  let common = true;
+  for (let k = 1; k < K; k++) {
+    common = common && load<i32>(dims + (<usize>k << 2)) == load<i32>(dims) && load<f64>(lambda + (<usize>k << 3)) == load<f64>(lambda);
+  }
   for (let b = 0; b < B; b++) {
     const sb = <f64>load<f32>(s + (<usize>b << 2));
     const gamma = sb * <f64>load<f32>(sigma + (<usize>b << 2));
@@ -35,12 +42,14 @@ export function forward(x: usize, B: i32, n: i32, U: usize, D: i32, dims: usize,
     const a0b = sb * delta2 / beta;
     store<f64>(a0 + (<usize>b << 3), a0b);
     energies(P + (<usize>(b * D) << 2), dims, K, z);
+    let logRatio: f64 = 0;
     for (let k = 0; k < K; k++) {
       const lam = load<f64>(lambda + (<usize>k << 3));
       const alpha = sb * sb * lam;
       const phi = alpha / (2 * beta * (alpha + beta));
       const d = <f64>load<i32>(dims + (<usize>k << 2));
-      const bias = load<f64>(logPi + (<usize>k << 3)) - 0.5 * d * Math.log1p(alpha / beta);
+      if (!common && (k == 0 || lam != load<f64>(lambda + (<usize>(k - 1) << 3)))) logRatio = Math.log1p(alpha / beta);
+      const bias = load<f64>(logPi + (<usize>k << 3)) - 0.5 * d * logRatio;
       const h = sb * (lam + delta2) / (alpha + beta) - a0b;
       store<f64>(ck(CK, K, b, k, CK_PHI), phi);
       store<f64>(ck(CK, K, b, k, CK_H), h);

@@ -21,9 +21,11 @@ export function energies(Prow: usize, dims: usize, K: i32, e: usize): void {
 export function softmax(z: usize, K: i32): void {
   let zmax: f64 = -Infinity;
   for (let k = 0; k < K; k++) zmax = max(zmax, load<f64>(z + (<usize>k << 3)));
+  // exp(0) = 1 and exp(< -746) = 0 exactly: both skip the call (most terms underflow at small sigma).
   let sum: f64 = 0;
   for (let k = 0; k < K; k++) {
-    const e = Math.exp(load<f64>(z + (<usize>k << 3)) - zmax);
+    const t = load<f64>(z + (<usize>k << 3)) - zmax;
+    const e = t == 0 ? 1.0 : t < -746 ? 0.0 : Math.exp(t);
     store<f64>(z + (<usize>k << 3), e);
     sum += e;
   }
