@@ -53,7 +53,7 @@ function makeCall(k: Kernels, r: Rng): Call {
   const wrong = r.pick([0, 0.02, 0.1, 0.3]);
   const a = new Args(r, wrong);
   const name = r.pick(['gemm', 'svd', 'eigh', 'nearest', 'philox', 'randomU32', 'normals', 'uniforms', 'gate', 'project',
-    'denoise', 'lossGrad', 'stiefelStep', 'retract']);
+    'denoise', 'lossGrad', 'stiefelStep', 'trainSteps', 'retract']);
   const isAsync = ['gemm', 'svd', 'eigh', 'nearest', 'denoise', 'lossGrad'].includes(name) && r.chance(0.4);
   const fn = (isAsync ? (k.async as unknown as Record<string, (...x: Arg[]) => unknown>)[name]
     : (k as unknown as Record<string, (...x: Arg[]) => unknown>)[name]);
@@ -123,6 +123,16 @@ function makeCall(k: Kernels, r: Rng): Call {
       } else if (name === 'stiefelStep') {
         a.add(() => bases).add(() => ({ method: r.pick(['sgd', 'adam']), lr: 1e-3, momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8,
           retraction: r.pick(['qr', 'polar', ...(r.chance(wrong) ? ['lu', undefined] : [])]) }));
+      } else if (name === 'trainSteps') {
+        // Sample indices out of [0, N) now and then, and noise windows up to the end of the stream.
+        const T = size(r), N = size(r, 1), TB = T * B;
+        const index = () => Int32Array.from({ length: TB }, () => (r.chance(wrong) ? r.pick([-1, N, N + 1, 2 ** 31 - 1, -(2 ** 31)]) : r.int(N)));
+        const noise = () => ({ seed: r.int(1000), stream: r.u32(), offset: r.pick([0, r.u32(), 2 ** 53 - 1 - TB * n, ...(r.chance(wrong) ? [2 ** 53 - TB * n] : [])]) });
+        const perDraw = () => new Float32Array(TB).fill(0.5);
+        a.add(() => f32(N * n, r), N * n).add(() => N).add(index, TB).add(noise).add(() => B).add(() => T)
+          .add(perDraw, TB).add(perDraw, TB).add(perDraw, TB).add(() => bases).add(prior)
+          .add(() => ({ method: r.pick(['sgd', 'adam']), momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8, retraction: r.pick(['qr', 'polar']) }))
+          .add(() => new Float64Array(T).fill(1e-3), T).add(() => new Float64Array(T), T);
       } else {
         a.add(() => bases).add(() => r.pick(['qr', 'polar']));
       }
