@@ -1,5 +1,5 @@
 // libFuzzer harness: the MoLRG kernels on stacked bases (project, gate, denoise, lossGrad,
-// stiefelStep, retract) with fuzz-chosen n, dims, batch, values, prior, ISA and threads.
+// stiefelStep, retract, trainSteps) with fuzz-chosen n, dims, batch, values, prior, ISA and threads.
 #include <cmath>
 #include <vector>
 
@@ -142,6 +142,35 @@ void stiefelStep(Input& in) {
   checkOrthonormal(in, bl, U.data(), "stiefelStep");
 }
 
+/**
+ * trainSteps: fuzz-chosen indices into the data (in [0, N), as the binding guarantees), the noise
+ * drawn by the kernel (on a helper thread when the settings give the pool two or three) or given.
+ */
+void trainSteps(Input& in) {
+  const Shape sh(in, 64);
+  const molrg::Blocks bl = sh.blocks();
+  const idx B = in.size(0, 16), T = in.size(0, 8), N = in.size(1, 24), nD = sh.n * bl.D;
+  if (static_cast<double>(T) * B * sh.n * bl.D > kMaxWork) return;
+  Array<float> X = in.floats(N * sh.n), U = in.floats(nD), G(nD), m = in.floats(nD), v = in.floats(nD);
+  for (idx i = 0; i < nD; i++) v[i] = std::fabs(v[i]);  // Adam's second moment
+  Array<int32_t> index(T * B);
+  for (idx j = 0; j < T * B; j++) index[j] = static_cast<int32_t>(in.range<idx>(0, N - 1));
+  const bool given = in.flag();
+  Array<float> eps = in.floats(given ? T * B * sh.n : 0);
+  const molrg::TrainDraws d{X.data(), index.data(), given ? eps.data() : nullptr, in.range<uint64_t>(0, 1000),
+                            in.range<uint32_t>(0, 7), in.range<uint64_t>(0, uint64_t{1} << 40)};
+  const PriorArrays p(in, bl.K);
+  Array<float> s = levels(in, T * B, 0.1f, 2.0f), sigma = levels(in, T * B, 1e-2f, 100.0f), weight = levels(in, T * B, 0.0f, 2.0f);
+  molrg::StiefelOptions o{in.flag(), 0.0, 0.9, 0.9, 0.999, 1e-8, in.flag()};
+  Array<double> lr(T), losses(T);
+  for (idx t = 0; t < T; t++) lr[t] = in.flag() ? 1e-2 : 0.0;
+  const idx done = molrg::trainSteps(d, B, T, s.data(), sigma.data(), weight.data(), bl, U.data(), p.pr, G.data(), m.data(),
+                                     v.data(), 0.0, o, lr.data(), losses.data());
+  FUZZ_CHECK(done >= 0 && done <= T, "trainSteps T=%td: returned %td", T, done);
+  if (!in.finite()) return;
+  FUZZ_CHECK(done == T, "trainSteps n=%td D=%td B=%td T=%td: stopped at step %td (loss %g)", sh.n, bl.D, B, T, done, losses[done]);
+}
+
 void retract(Input& in) {
   const Shape sh(in, 200);
   const molrg::Blocks bl = sh.blocks();
@@ -150,8 +179,8 @@ void retract(Input& in) {
   checkOrthonormal(in, bl, U.data(), "retract");
 }
 
-const char* const kNames[] = {"project", "gate", "denoise", "lossGrad", "stiefelStep", "retract"};
-void (*const kTargets[])(Input&) = {project, gate, denoise, lossGrad, stiefelStep, retract};
+const char* const kNames[] = {"project", "gate", "denoise", "lossGrad", "stiefelStep", "retract", "trainSteps"};
+void (*const kTargets[])(Input&) = {project, gate, denoise, lossGrad, stiefelStep, retract, trainSteps};
 
 }  // namespace
 
