@@ -133,20 +133,19 @@ function boxMuller(a: u32, b: u32): void {
   bm1 = r * (qd == 2.0 || qd == 3.0 ? -sv : sv);
 }
 
-// The four normals of the last `boxMuller2` call, f32 in block order (z0, z1, z2, z3).
-const bmBlock = memory.data(16, 16);
+// r (cos, sin) of the last `boxMullerLanes` call, one f64x2 each.
+const bmCos = memory.data(16, 16);
+const bmSin = memory.data(16, 16);
 
 /**
- * `boxMuller` on both pairs of a block at once, one per f64x2 lane (lane 0: (w0, w1), lane 1:
- * (w2, w3)); the same float64 operations in the same order, so the same values; rounded to float32
- * into `bmBlock`.
+ * `boxMuller` on two pairs of words at once, one per f64x2 lane (`a`, `b`: the lanes' first and second
+ * words as f64): the same float64 operations in the same order, so the same values; r cos into
+ * `bmCos`, r sin into `bmSin`.
  */
 // @ts-ignore: decorator
 @inline
-function boxMuller2(w0: u32, w1: u32, w2: u32, w3: u32): void {
+function boxMullerLanes(a: v128, b: v128): void {
   const one = f64x2.splat(1.0), inv32 = f64x2.splat(INV_2_32);
-  const a = f64x2.replace_lane(f64x2.splat(<f64>w0), 1, <f64>w2);
-  const b = f64x2.replace_lane(f64x2.splat(<f64>w1), 1, <f64>w3);
   const u1 = f64x2.mul(f64x2.add(a, one), inv32);
   let m = v128.or(v128.and(u1, i64x2.splat(0x000FFFFFFFFFFFFF)), i64x2.splat(0x3FF0000000000000));
   // The exponent through the 2^52 trick: (2^52 + biased exponent) - 2^52 - 1023, exact.
@@ -197,10 +196,81 @@ function boxMuller2(w0: u32, w1: u32, w2: u32, w3: u32): void {
   const q1 = f64x2.eq(qd, one), q2 = f64x2.eq(qd, f64x2.splat(2.0)), q3 = f64x2.eq(qd, f64x2.splat(3.0));
   const odd = v128.or(q1, q3);
   const c = v128.bitselect(sn, cs, odd), sv = v128.bitselect(cs, sn, odd);
-  const cosv = v128.bitselect(f64x2.neg(c), c, v128.or(q1, q2));
-  const sinv = v128.bitselect(f64x2.neg(sv), sv, v128.or(q2, q3));
+  v128.store(bmCos, f64x2.mul(r, v128.bitselect(f64x2.neg(c), c, v128.or(q1, q2))));
+  v128.store(bmSin, f64x2.mul(r, v128.bitselect(f64x2.neg(sv), sv, v128.or(q2, q3))));
+}
+
+/**
+ * The normals of two blocks (lane l of the f64x2 of words j: word j of block l) into `out`, four per
+ * block in block order: (z0, z1) from the words (w0, w1), (z2, z3) from (w2, w3).
+ */
+// @ts-ignore: decorator
+@inline
+function twoBlockNormals(w0: v128, w1: v128, w2: v128, w3: v128, out: usize): void {
+  boxMullerLanes(w0, w1);
+  // [z0 of l = 0, z0 of l = 1, 0, 0] and the same of z1, z2, z3.
+  const z0 = f32x4.demote_f64x2_zero(v128.load(bmCos)), z1 = f32x4.demote_f64x2_zero(v128.load(bmSin));
+  boxMullerLanes(w2, w3);
+  const z2 = f32x4.demote_f64x2_zero(v128.load(bmCos)), z3 = f32x4.demote_f64x2_zero(v128.load(bmSin));
+  const t01 = v128.shuffle<f32>(z0, z1, 0, 4, 1, 5), t23 = v128.shuffle<f32>(z2, z3, 0, 4, 1, 5);
+  v128.store(out, v128.shuffle<f32>(t01, t23, 0, 1, 4, 5));
+  v128.store(out, v128.shuffle<f32>(t01, t23, 2, 3, 6, 7), 16);
+}
+
+// The words of the last `fourBlocks` call, word j of blocks b .. b + 3 (one per lane) at 16 j.
+const fourWords = memory.data(64, 16);
+
+/**
+ * Blocks b .. b + 3 of the stream, one per i32x4 lane, into `fourWords`: the ten rounds of `block`,
+ * the 32 x 32 -> 64-bit products by `i64x2.extmul`.
+ */
+// @ts-ignore: decorator
+@inline
+function fourBlocks(b: u64, stream: u32, k0: u32, k1: u32): void {
+  let c0 = i32x4.splat(<i32>b), c1 = i32x4.splat(<i32>(b >>> 32));
+  c0 = i32x4.replace_lane(c0, 1, <i32>(b + 1));
+  c1 = i32x4.replace_lane(c1, 1, <i32>((b + 1) >>> 32));
+  c0 = i32x4.replace_lane(c0, 2, <i32>(b + 2));
+  c1 = i32x4.replace_lane(c1, 2, <i32>((b + 2) >>> 32));
+  c0 = i32x4.replace_lane(c0, 3, <i32>(b + 3));
+  c1 = i32x4.replace_lane(c1, 3, <i32>((b + 3) >>> 32));
+  let c2 = i32x4.splat(<i32>stream), c3 = i32x4.splat(0);
+  const m0 = i32x4.splat(<i32>M0), m1 = i32x4.splat(<i32>M1);
+  for (let round = 0; round < 10; round++) {
+    const p0l = i64x2.extmul_low_i32x4_u(c0, m0), p0h = i64x2.extmul_high_i32x4_u(c0, m0);
+    const p1l = i64x2.extmul_low_i32x4_u(c2, m1), p1h = i64x2.extmul_high_i32x4_u(c2, m1);
+    const hi0 = v128.shuffle<i32>(p0l, p0h, 1, 3, 5, 7), lo0 = v128.shuffle<i32>(p0l, p0h, 0, 2, 4, 6);
+    const hi1 = v128.shuffle<i32>(p1l, p1h, 1, 3, 5, 7), lo1 = v128.shuffle<i32>(p1l, p1h, 0, 2, 4, 6);
+    c0 = v128.xor(v128.xor(hi1, c1), i32x4.splat(<i32>k0));
+    c1 = lo1;
+    c2 = v128.xor(v128.xor(hi0, c3), i32x4.splat(<i32>k1));
+    c3 = lo0;
+    k0 += W0;
+    k1 += W1;
+  }
+  v128.store(fourWords, c0);
+  v128.store(fourWords, c1, 16);
+  v128.store(fourWords, c2, 32);
+  v128.store(fourWords, c3, 48);
+}
+
+/** Lanes 2 and 3 of an i32x4 of words as f64x2. */
+// @ts-ignore: decorator
+@inline
+function highLanes(w: v128): v128 {
+  return f64x2.convert_low_i32x4_u(v128.shuffle<i32>(w, w, 2, 3, 0, 1));
+}
+
+// The four normals of the last `boxMuller2` call, f32 in block order (z0, z1, z2, z3).
+const bmBlock = memory.data(16, 16);
+
+/** `boxMullerLanes` on both pairs of one block (lane 0: (w0, w1), lane 1: (w2, w3)), into `bmBlock`. */
+// @ts-ignore: decorator
+@inline
+function boxMuller2(w0: u32, w1: u32, w2: u32, w3: u32): void {
+  boxMullerLanes(f64x2.replace_lane(f64x2.splat(<f64>w0), 1, <f64>w2), f64x2.replace_lane(f64x2.splat(<f64>w1), 1, <f64>w3));
   // [cos0, cos1, 0, 0] and [sin0, sin1, 0, 0] -> [cos0, sin0, cos1, sin1].
-  const zc = f32x4.demote_f64x2_zero(f64x2.mul(r, cosv)), zs = f32x4.demote_f64x2_zero(f64x2.mul(r, sinv));
+  const zc = f32x4.demote_f64x2_zero(v128.load(bmCos)), zs = f32x4.demote_f64x2_zero(v128.load(bmSin));
   v128.store(bmBlock, v128.shuffle<f32>(zc, zs, 0, 4, 1, 5));
 }
 
@@ -216,6 +286,17 @@ export function normals(out: usize, count: i32, seed: f64, stream: u32, offset: 
   for (let i = 0; i < count; i++) {
     const j = first + <u64>i;
     const b = j >>> 2;
+    if (ASC_FEATURE_SIMD && (j & 3) == 0 && i + 16 <= count) {
+      // Four whole blocks: their words by SIMD Philox, their normals two blocks at a time.
+      fourBlocks(b, stream, k0, k1);
+      const w0 = v128.load(fourWords), w1 = v128.load(fourWords, 16), w2 = v128.load(fourWords, 32), w3 = v128.load(fourWords, 48);
+      const at = out + (<usize>i << 2);
+      twoBlockNormals(f64x2.convert_low_i32x4_u(w0), f64x2.convert_low_i32x4_u(w1), f64x2.convert_low_i32x4_u(w2),
+        f64x2.convert_low_i32x4_u(w3), at);
+      twoBlockNormals(highLanes(w0), highLanes(w1), highLanes(w2), highLanes(w3), at + 32);
+      i += 15;
+      continue;
+    }
     if (b != cached) {
       streamBlock(b, stream, k0, k1);
       cached = b;
