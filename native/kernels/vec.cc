@@ -31,112 +31,105 @@ struct Vec {
 };
 
 // Register tiles: the accumulators stay in registers over the whole reduction (no store-to-load chain).
-// TA x TB tile of S = X^T Y at (a0, b0); ta, tb <= TA, TB bound the valid part (edge tiles).
+// Every tile is whole: a matrix edge is cut into tiles of 4, 2 and 1 (`tiles`), each compiled with its
+// own vector width, so that the small blocks of the Stiefel step (d = 1..16) never take a scalar path
+// whose accumulators, indexed by run-time bounds, lived on the stack.
+
+// Vectors of at most B doubles: W, or B when the tile is narrower than a register.
+template <int W, int B>
+constexpr int kWidth = W < B ? W : B;
+
+// Calls f(start, size) over [0, len) in tiles of 8, then at most one each of 4, 2 and 1.
+template <class F>
+MOLRG_INLINE void tiles(idx len, const F& f) {
+  idx s = 0;
+  for (; s + 8 <= len; s += 8) f(s, 8);
+  if (s + 4 <= len) { f(s, 4); s += 4; }
+  if (s + 2 <= len) { f(s, 2); s += 2; }
+  if (s < len) f(s, 1);
+}
+
+// TA x TB tile of S = X^T Y at (a0, b0).
 template <int W, int TA, int TB>
-MOLRG_INLINE void gramTile(const double* X, const double* Y, idx n, idx d, idx e, idx a0, idx b0, idx ta, idx tb,
-                           double* S) {
-  using V = Vec<W>;
-  constexpr int NV = TB / W;
-  if (ta == TA && tb == TB) {
-    typename V::type acc[TA][NV] = {};
-    for (idx i = 0; i < n; i++) {
-      const double* x = X + i * d + a0;
-      typename V::type y[NV];
-      for (int v = 0; v < NV; v++) y[v] = V::load(Y + i * e + b0 + v * W);
-      for (int a = 0; a < TA; a++) {
-        for (int v = 0; v < NV; v++) acc[a][v] += x[a] * y[v];
-      }
-    }
+MOLRG_INLINE void gramTile(const double* X, const double* Y, idx n, idx d, idx e, idx a0, idx b0, double* S) {
+  using V = Vec<kWidth<W, TB>>;
+  constexpr int VW = kWidth<W, TB>, NV = TB / VW;
+  typename V::type acc[TA][NV] = {};
+  for (idx i = 0; i < n; i++) {
+    const double* x = X + i * d + a0;
+    typename V::type y[NV];
+    for (int v = 0; v < NV; v++) y[v] = V::load(Y + i * e + b0 + v * VW);
     for (int a = 0; a < TA; a++) {
-      for (int v = 0; v < NV; v++) V::store(S + (a0 + a) * e + b0 + v * W, acc[a][v]);
-    }
-    return;
-  }
-  double acc[TA][TB] = {};
-  {
-    for (idx i = 0; i < n; i++) {
-      const double* x = X + i * d + a0;
-      const double* y = Y + i * e + b0;
-      for (idx a = 0; a < ta; a++) {
-        for (idx b = 0; b < tb; b++) acc[a][b] += x[a] * y[b];
-      }
+      for (int v = 0; v < NV; v++) acc[a][v] += x[a] * y[v];
     }
   }
-  for (idx a = 0; a < ta; a++) {
-    for (idx b = 0; b < tb; b++) S[(a0 + a) * e + b0 + b] = acc[a][b];
+  for (int a = 0; a < TA; a++) {
+    for (int v = 0; v < NV; v++) V::store(S + (a0 + a) * e + b0 + v * VW, acc[a][v]);
   }
 }
 
-// Vectors of at most four doubles, for the 4-wide tiles of blocks with d = 4 (the edge tiles of the
-// 8-wide ones run scalar).
-template <int W>
-constexpr int kHalf = W < 4 ? W : 4;
+template <int W, int TA>
+MOLRG_INLINE void gramRow(const double* X, const double* Y, idx n, idx d, idx e, idx a0, double* S) {
+  tiles(e, [&](idx b0, idx tb) {
+    switch (tb) {
+      case 8: gramTile<W, TA, 8>(X, Y, n, d, e, a0, b0, S); break;
+      case 4: gramTile<W, TA, 4>(X, Y, n, d, e, a0, b0, S); break;
+      case 2: gramTile<W, TA, 2>(X, Y, n, d, e, a0, b0, S); break;
+      default: gramTile<W, TA, 1>(X, Y, n, d, e, a0, b0, S); break;
+    }
+  });
+}
 
 template <int W>
 MOLRG_INLINE void dgramT_body(const double* X, const double* Y, idx n, idx d, idx e, double* S) {
-  for (idx a0 = 0; a0 < d; a0 += 8) {
-    for (idx b0 = 0; b0 < e; b0 += 8) {
-      const idx ta = std::min<idx>(8, d - a0), tb = std::min<idx>(8, e - b0);
-      if (ta == 4 && tb == 4) {
-        gramTile<kHalf<W>, 4, 4>(X, Y, n, d, e, a0, b0, ta, tb, S);
-      } else {
-        gramTile<W, 8, 8>(X, Y, n, d, e, a0, b0, ta, tb, S);
-      }
+  tiles(d, [&](idx a0, idx ta) {
+    switch (ta) {
+      case 8: gramRow<W, 8>(X, Y, n, d, e, a0, S); break;
+      case 4: gramRow<W, 4>(X, Y, n, d, e, a0, S); break;
+      case 2: gramRow<W, 2>(X, Y, n, d, e, a0, S); break;
+      default: gramRow<W, 1>(X, Y, n, d, e, a0, S); break;
     }
-  }
+  });
 }
 
 // TR x TB tile of Y = X M at rows i0, columns b0.
 template <int W, int TR, int TB>
-MOLRG_INLINE void mulTile(const double* X, idx d, const double* M, idx e, double* Y, bool accumulate, idx i0, idx b0,
-                          idx tr, idx tb) {
-  using V = Vec<W>;
-  constexpr int NV = TB / W;
-  if (tr == TR && tb == TB) {
-    typename V::type acc[TR][NV] = {};
-    for (idx a = 0; a < d; a++) {
-      typename V::type m[NV];
-      for (int v = 0; v < NV; v++) m[v] = V::load(M + a * e + b0 + v * W);
-      for (int r = 0; r < TR; r++) {
-        const double x = X[(i0 + r) * d + a];
-        for (int v = 0; v < NV; v++) acc[r][v] += x * m[v];
-      }
-    }
+MOLRG_INLINE void mulTile(const double* X, idx d, const double* M, idx e, double* Y, bool accumulate, idx i0, idx b0) {
+  using V = Vec<kWidth<W, TB>>;
+  constexpr int VW = kWidth<W, TB>, NV = TB / VW;
+  typename V::type acc[TR][NV] = {};
+  for (idx a = 0; a < d; a++) {
+    typename V::type m[NV];
+    for (int v = 0; v < NV; v++) m[v] = V::load(M + a * e + b0 + v * VW);
     for (int r = 0; r < TR; r++) {
-      double* y = Y + (i0 + r) * e + b0;
-      for (int v = 0; v < NV; v++) V::store(y + v * W, accumulate ? V::load(y + v * W) + acc[r][v] : acc[r][v]);
-    }
-    return;
-  }
-  double acc[TR][TB] = {};
-  {
-    for (idx a = 0; a < d; a++) {
-      const double* m = M + a * e + b0;
-      for (idx r = 0; r < tr; r++) {
-        const double x = X[(i0 + r) * d + a];
-        for (idx b = 0; b < tb; b++) acc[r][b] += x * m[b];
-      }
+      const double x = X[(i0 + r) * d + a];
+      for (int v = 0; v < NV; v++) acc[r][v] += x * m[v];
     }
   }
-  for (idx r = 0; r < tr; r++) {
+  for (int r = 0; r < TR; r++) {
     double* y = Y + (i0 + r) * e + b0;
-    for (idx b = 0; b < tb; b++) y[b] = accumulate ? y[b] + acc[r][b] : acc[r][b];
+    for (int v = 0; v < NV; v++) V::store(y + v * VW, accumulate ? V::load(y + v * VW) + acc[r][v] : acc[r][v]);
   }
+}
+
+template <int W, int TR>
+MOLRG_INLINE void mulRows(const double* X, idx d, const double* M, idx e, double* Y, bool accumulate, idx i0) {
+  tiles(e, [&](idx b0, idx tb) {
+    switch (tb) {
+      case 8: mulTile<W, TR, 8>(X, d, M, e, Y, accumulate, i0, b0); break;
+      case 4: mulTile<W, TR, 4>(X, d, M, e, Y, accumulate, i0, b0); break;
+      case 2: mulTile<W, TR, 2>(X, d, M, e, Y, accumulate, i0, b0); break;
+      default: mulTile<W, TR, 1>(X, d, M, e, Y, accumulate, i0, b0); break;
+    }
+  });
 }
 
 template <int W>
 MOLRG_INLINE void dmulRight_body(const double* X, idx n, idx d, const double* M, idx e, double* Y,
                                  bool accumulate) {
-  for (idx i0 = 0; i0 < n; i0 += 4) {
-    for (idx b0 = 0; b0 < e; b0 += 8) {
-      const idx tr = std::min<idx>(4, n - i0), tb = std::min<idx>(8, e - b0);
-      if (tb == 4) {
-        mulTile<kHalf<W>, 4, 4>(X, d, M, e, Y, accumulate, i0, b0, tr, tb);
-      } else {
-        mulTile<W, 4, 8>(X, d, M, e, Y, accumulate, i0, b0, tr, tb);
-      }
-    }
-  }
+  idx i0 = 0;
+  for (; i0 + 4 <= n; i0 += 4) mulRows<W, 4>(X, d, M, e, Y, accumulate, i0);
+  for (; i0 < n; i0++) mulRows<W, 1>(X, d, M, e, Y, accumulate, i0);
 }
 
 // Y [m, l] = op(A) X with float32 A and float64 X, Y: TR x TC register tiles (TR TC / W accumulators:
