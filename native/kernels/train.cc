@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
-#include <thread>
 
 #include "buffer.h"
 #include "model.h"
@@ -30,19 +29,20 @@ bool allFinite(const float* x, idx len) {
 
 // The noise of the T steps drawn into `eps [T B n]`, step by step, by whichever thread claims a step
 // first: the steps (`take`) or a helper running ahead of them (`runAhead`). A step's state goes from
-// free to claimed to drawn; `take` waits only for a step the helper is drawing at that moment.
+// free to claimed to drawn. `take` never waits: a step the helper is drawing at that moment is drawn
+// again into `own [B n]` (the same values), since on a busy machine the helper can lose its core in
+// the middle of a step for a whole time slice.
 class Noise {
  public:
-  Noise(const TrainDraws& d, idx Bn, idx T, float* eps)
-      : d_(d), Bn_(Bn), T_(T), eps_(eps), state_(new std::atomic<uint8_t>[static_cast<size_t>(T)]) {
+  Noise(const TrainDraws& d, idx Bn, idx T, float* eps, float* own)
+      : d_(d), Bn_(Bn), T_(T), eps_(eps), own_(own), state_(new std::atomic<uint8_t>[static_cast<size_t>(T)]) {
     for (idx t = 0; t < T; t++) state_[t].store(kFree, std::memory_order_relaxed);
   }
 
   const float* take(idx t) {
-    if (!claim(t)) {
-      while (state_[t].load(std::memory_order_acquire) != kDrawn) std::this_thread::yield();
-    }
-    return eps_ + t * Bn_;
+    if (claim(t) || state_[t].load(std::memory_order_acquire) == kDrawn) return eps_ + t * Bn_;
+    draw(t, own_);
+    return own_;
   }
 
   void runAhead() {
@@ -58,14 +58,19 @@ class Noise {
   bool claim(idx t) {
     uint8_t expected = kFree;
     if (!state_[t].compare_exchange_strong(expected, kClaimed, std::memory_order_acq_rel)) return false;
-    normals(eps_ + t * Bn_, Bn_, d_.seed, d_.stream, d_.offset + static_cast<uint64_t>(t * Bn_));
+    draw(t, eps_ + t * Bn_);
     state_[t].store(kDrawn, std::memory_order_release);
     return true;
+  }
+
+  void draw(idx t, float* out) const {
+    normals(out, Bn_, d_.seed, d_.stream, d_.offset + static_cast<uint64_t>(t * Bn_));
   }
 
   const TrainDraws& d_;
   const idx Bn_, T_;
   float* eps_;
+  float* own_;
   std::unique_ptr<std::atomic<uint8_t>[]> state_;
   std::atomic<bool> stop_{false};
 };
@@ -79,7 +84,10 @@ idx trainSteps(const TrainDraws& d, idx B, idx T, const float* s, const float* s
   thread_local Workspace<float> rows, drawn;
   float* x0 = d.index ? rows.get(static_cast<size_t>(Bn)) : nullptr;
   std::unique_ptr<Noise> noise;
-  if (!d.eps && T > 0 && Bn > 0) noise = std::make_unique<Noise>(d, Bn, T, drawn.get(static_cast<size_t>(T * Bn)));
+  if (!d.eps && T > 0 && Bn > 0) {
+    float* eps = drawn.get(static_cast<size_t>((T + 1) * Bn));
+    noise = std::make_unique<Noise>(d, Bn, T, eps, eps + T * Bn);
+  }
   idx done = T;
   const auto steps = [&] {
     for (idx step = 0; step < T; step++) {
