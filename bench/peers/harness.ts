@@ -35,6 +35,16 @@ export interface HarnessOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * A full garbage collection before each measurement (when node runs with --expose-gc, as `npm run
+ * bench:peers` does): the large workloads leave a large heap, and V8's concurrent marking of it then
+ * ran on the second core during the next measurement. molrg native's W1 step, which draws its noise on
+ * that core: median 45-52 us in full runs against 33-36 us with W1 alone.
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Statistics of one entry over its rounds. */
 export interface EntryResult {
   workload: WorkloadId;
@@ -186,6 +196,7 @@ export async function runHarness(options: HarnessOptions = {}): Promise<Report> 
       for (const e of order) {
         const s = state.get(e)!;
         try {
+          collectGarbage();
           const res = await e.run(s.reps);
           s.samples.push(res.seconds);
           // A measurement that took over 10 s is not repeated (the full run stays near 10 minutes).
