@@ -70,8 +70,11 @@ describe('experiments', function () {
   it('sweeps give identical results with 1 and 2 workers (TypeScript workers under tsx)', async () => {
     const o = { K: 2, n: 24, d: [2, 3], N: [2, 3, 5], trials: 3, method: ['dae', 'kss'] as const, dae: { steps: 100 }, seed: 5 };
     const one = await phaseTransition({ ...o, method: [...o.method], workers: 1 });
+    const threads = backendInfo().threads;
     const two = await phaseTransition({ ...o, method: [...o.method], workers: 2 });
     assert.deepEqual(strip(two), strip(one));
+    // A sweep runs the native pool on one thread (its workers cover the cores), and gives it back.
+    assert.equal(backendInfo().threads, threads);
     const m1 = await memorization({ K: 2, n: 24, d: 2, N: [4, 16], count: 10, steps: 6, seed: 3, workers: 1 });
     const m2 = await memorization({ K: 2, n: 24, d: 2, N: [4, 16], count: 10, steps: 6, seed: 3, workers: 2 });
     assert.deepEqual({ ...m2, seconds: 0 }, { ...m1, seconds: 0 });
