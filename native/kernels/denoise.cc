@@ -7,17 +7,16 @@
 
 namespace molrg {
 
-void gateRows(const float* P, idx b0, idx b1, const Blocks& bl, const Prior& pr, const float* s, const float* sigma,
-              float* PC, double* phi, double* h, double* w, double* a0) {
-  const idx D = bl.D, K = bl.K;
-  std::vector<double> bias(static_cast<size_t>(K));
+void gateRows(const float* P, idx ld, idx b0, idx b1, const Blocks& bl, const Prior& pr, const float* s,
+              const float* sigma, float* PC, double* phi, double* h, double* w, double* a0, double* bias) {
+  const idx K = bl.K;
   for (idx b = b0; b < b1; b++) {
     double *phib = phi + b * K, *hb = h + b * K, *wb = w + b * K;
-    sampleConstants(bl, pr, s[b], sigma[b], phib, bias.data(), hb, a0 + b);
-    gateRow(bl, P + b * D, bias.data(), phib, wb);
+    sampleConstants(bl, pr, s[b], sigma[b], phib, bias, hb, a0 + b);
+    gateRow(bl, P + b * ld, bias, phib, wb);
     for (idx k = 0; k < K; k++) {
       const double c = wb[k] * hb[k];
-      for (idx j = bl.off[k]; j < bl.off[k] + bl.dims[k]; j++) PC[b * D + j] = static_cast<float>(c * P[b * D + j]);
+      for (idx j = bl.off[k]; j < bl.off[k] + bl.dims[k]; j++) PC[b * ld + j] = static_cast<float>(c * P[b * ld + j]);
     }
   }
 }
@@ -36,7 +35,8 @@ void denoise(const float* x, idx B, const Blocks& bl, const float* U, const Prio
   double* a0 = wd + BK;
   sgemm(false, false, B, D, n, 1.0f, x, n, U, D, 0.0f, P, D);
   parallelFor(B, static_cast<double>(B) * (n + D + 32 * bl.K), [&](idx b0, idx b1) {
-    gateRows(P, b0, b1, bl, pr, s, sigma, PC, phi, phi + BK, wd, a0);
+    std::vector<double> bias(static_cast<size_t>(bl.K));
+    gateRows(P, D, b0, b1, bl, pr, s, sigma, PC, phi, phi + BK, wd, a0, bias.data());
     for (idx b = b0; b < b1; b++) {
       for (idx i = 0; i < n; i++) out[b * n + i] = static_cast<float>(a0[b] * x[b * n + i]);
     }

@@ -176,18 +176,7 @@ MOLRG_INLINE double lossGradRows(const float* x0, const float* eps, idx B, const
       noisyRow(x0 + b * n, eps + b * n, s[b], sigma[b], n, xt + r * n);
       rowTimes<DV>(xt + r * n, Up, n, p + r * DP);
     }
-    for (idx r = 0; r < nb; r++) {
-      const idx b = b0 + r;
-      double* phr = phi + r * K;
-      double* hr = h + r * K;
-      double* wr = w + r * K;
-      sampleConstants(*bl, *pr, s[b], sigma[b], phr, bias, hr, a0 + r);
-      gateRow(*bl, p + r * DP, bias, phr, wr);
-      for (idx k = 0; k < K; k++) {
-        const double c = wr[k] * hr[k];
-        for (idx j = bl->off[k]; j < bl->off[k] + bl->dims[k]; j++) pc[r * DP + j] = static_cast<float>(c * p[r * DP + j]);
-      }
-    }
+    gateRows(p, DP, 0, nb, *bl, *pr, s + b0, sigma + b0, pc, phi, h, w, a0, bias);
     for (idx r = 0; r < nb; r++) {
       const idx b = b0 + r;
       float* gr = g + r * n;
@@ -322,11 +311,11 @@ double lossGrad(const float* x0, const float* eps, idx B, const float* s, const 
     const idx b0 = u0 * kRowUnit, b1 = std::min(B, u1 * kRowUnit), rows = b1 - b0;
     noisyRows(x0, eps, s, sigma, n, b0, b1, xt);
     sgemmPacked(false, rows, 1.0f, xt + b0 * n, n, Uk, 0.0f, P + b0 * D, D);
-    gateRows(P, b0, b1, bl, pr, s, sigma, A, phi, h, w, a0);
+    Buffer<double> a(static_cast<size_t>(K));  // bias [K], then a [K] (backwardRow)
+    gateRows(P, D, b0, b1, bl, pr, s, sigma, A, phi, h, w, a0, a.data());
     sgemmPacked(false, rows, 1.0f, A + b0 * D, D, UkT, 0.0f, G + b0 * n, n);
     residualRows(xt, x0, a0, weight, n, b0, b1, G, loss);
     sgemmPacked(false, rows, 1.0f, G + b0 * n, n, Uk, 0.0f, C + b0 * D, D);  // Q, turned into C
-    Buffer<double> a(static_cast<size_t>(K));
     for (idx b = b0; b < b1; b++) backwardRow(bl, P + b * D, phi + b * K, h + b * K, w + b * K, a.data(), C + b * D);
   });
   sgemm(true, false, n, D, 2 * B, 1.0f, G, n, A, D, 0.0f, grad, D);

@@ -91,11 +91,12 @@ idx trainSteps(const TrainDraws& d, idx B, idx T, const float* s, const float* s
                const double* lr, double* losses);
 
 /**
- * The posterior-mean coefficients of rows b0..b1 of `P [B, D] = x U` (denoise and lossGrad): the
- * per-sample constants phi, h, the gating weights w (`[B, K]` each) and a0 (`[B]`), all float64, and
- * `PC [B, D]`, `PC[b, j] = w_k h_k P[b, j]`. The posterior mean is `a0 x + PC U^T`.
+ * The posterior-mean coefficients of rows b0..b1 of `P [B, ld]` (`P = x U` in its first D columns;
+ * denoise and lossGrad): the per-sample constants phi, h, the gating weights w (`[B, K]` each) and a0
+ * (`[B]`), all float64, and `PC [B, ld]`, `PC[b, j] = w_k h_k P[b, j]` (j < D). The posterior mean is
+ * `a0 x + PC U^T`. `bias [K]` is scratch.
  */
-void gateRows(const float* P, idx b0, idx b1, const Blocks& bl, const Prior& pr, const float* s, const float* sigma,
-              float* PC, double* phi, double* h, double* w, double* a0);
+void gateRows(const float* P, idx ld, idx b0, idx b1, const Blocks& bl, const Prior& pr, const float* s,
+              const float* sigma, float* PC, double* phi, double* h, double* w, double* a0, double* bias);
 
 }  // namespace molrg
